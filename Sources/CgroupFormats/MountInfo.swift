@@ -1,0 +1,351 @@
+import SystemPackage
+
+/// `/proc/<pid>/mountinfo`: the mounts of one mount namespace, as seen by one process.
+///
+/// Kernel: `show_mountinfo()` in fs/proc_namespace.c. Man page: proc_pid_mountinfo(5).
+/// Example line:
+///
+///     36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3 /dev/root rw,errors=continue
+///     (1)(2)(3)   (4)   (5)      (6)      (7)   (8) (9)   (10)         (11)
+///
+/// Rules this parser follows, each from the kernel's printing code:
+/// - lines end at `\n` only; a raw CR is data (the kernel escapes only space, TAB, newline, backslash);
+/// - fields are separated by exactly one space, so an empty field (`tmpfs  rw`, an empty source)
+///   stays empty instead of shifting the rest;
+/// - there are zero or more optional fields (`shared:N`, `master:N`, `propagate_from:N`,
+///   `unbindable`), ended by a field that is exactly `-`;
+/// - root, mount point and source carry `\ooo` octal escapes, decoded here;
+/// - a mount point whose dentry was deleted ends in `\040(deleted)`; it is stripped and flagged;
+/// - the super options are everything after the source, spaces included (old cifs `unc=` and WSL
+///   9p `path=` print raw spaces there).
+public struct MountInfo: Sendable {
+    /// The file the bytes came from, used only to label errors and evidence.
+    public var file: String
+    /// The mounts kept by the selection, in file order.
+    public var entries: [MountEntry]
+    /// Lines the parser rejected. Every line is validated, kept or not.
+    public var errors: [ParseError]
+
+    public init(file: String, entries: [MountEntry], errors: [ParseError]) {
+        self.file = file
+        self.entries = entries
+        self.errors = errors
+    }
+
+    /// Which entries to materialise. Every line is still tokenized and validated; only the kept
+    /// ones pay for decoding their fields into Swift values.
+    public enum Selection: Sendable {
+        case all
+        /// Keep only mounts whose filesystem type is one of these (`cgroup`, `cgroup2`, ...).
+        case fileSystemTypes([String])
+    }
+
+    /// Parses a whole mountinfo file.
+    public static func parse(_ bytes: [UInt8], file: String, selecting selection: Selection = .all) -> MountInfo {
+        bytes.withUnsafeBufferPointer { parse($0, file: file, selecting: selection) }
+    }
+
+    /// Parses a whole mountinfo file from a buffer (no copy).
+    public static func parse(
+        _ buffer: UnsafeBufferPointer<UInt8>, file: String, selecting selection: Selection = .all
+    ) -> MountInfo {
+        var parser = MountInfoLineParser(file: file, selection: selection)
+        var entries: [MountEntry] = []
+        var errors: [ParseError] = []
+        forEachLine(buffer) { line, number in
+            if line.isEmpty { return }
+            do throws(ParseError) {
+                if let entry = try parser.parse(line, number: number) { entries.append(entry) }
+            } catch {
+                errors.append(error)
+            }
+        }
+        return MountInfo(file: file, entries: entries, errors: errors)
+    }
+
+    /// Parses one line (no trailing newline).
+    public static func parseLine(_ line: [UInt8], number: Int = 1, file: String) throws(ParseError) -> MountEntry {
+        var parser = MountInfoLineParser(file: file, selection: .all)
+        let result: Result<MountEntry?, ParseError> = line.withUnsafeBufferPointer { buffer in
+            do throws(ParseError) { return .success(try parser.parse(buffer, number: number)) } catch { return .failure(error) }
+        }
+        switch result {
+        case .success(let entry?): return entry
+        case .success(nil):
+            throw ParseError(file: file, line: number, field: "line", reason: "empty line", text: "")
+        case .failure(let error): throw error
+        }
+    }
+}
+
+/// One line of mountinfo.
+public struct MountEntry: Sendable, Hashable {
+    /// 1-based line number in ``MountInfo/file``.
+    public var line: Int
+    /// (1) Unique id of the mount (may be reused after unmount; repeats in some captured tables).
+    public var mountID: Int
+    /// (2) Id of the parent mount (the mount itself for the namespace root; may be absent from the table).
+    public var parentID: Int
+    /// (3) `st_dev` of files on this filesystem. All mounts of one cgroup v1 hierarchy share it.
+    public var device: DeviceNumber
+    /// (4) The directory within the filesystem that forms the root of this mount, decoded.
+    public var root: FilePath
+    /// (5) Where it is mounted, relative to the process's root directory, decoded, without the
+    /// ` (deleted)` suffix (see ``isMountPointDeleted``).
+    public var mountPoint: FilePath
+    /// The kernel appended ` (deleted)`: the mount point's dentry was unlinked.
+    public var isMountPointDeleted: Bool
+    /// (6) Per-mount options (`rw,nosuid,relatime`).
+    public var mountOptions: [String]
+    /// (7) Optional fields, in order.
+    public var optionalFields: [OptionalField]
+    /// (9) Filesystem type (`cgroup`, `cgroup2`, `tmpfs`, `fuse.lxcfs`).
+    public var fileSystemType: String
+    /// (10) Source, decoded; nil when the kernel printed an empty field.
+    public var source: String?
+    /// (11) Per-superblock options split on `,` (for cgroup v1: the controllers, `name=X`, `release_agent=...`).
+    public var superOptions: [String]
+    /// The raw line, decoded leniently, for evidence.
+    public var text: String
+
+    public init(
+        line: Int, mountID: Int, parentID: Int, device: DeviceNumber, root: FilePath, mountPoint: FilePath,
+        isMountPointDeleted: Bool = false, mountOptions: [String], optionalFields: [OptionalField],
+        fileSystemType: String, source: String?, superOptions: [String], text: String
+    ) {
+        self.line = line
+        self.mountID = mountID
+        self.parentID = parentID
+        self.device = device
+        self.root = root
+        self.mountPoint = mountPoint
+        self.isMountPointDeleted = isMountPointDeleted
+        self.mountOptions = mountOptions
+        self.optionalFields = optionalFields
+        self.fileSystemType = fileSystemType
+        self.source = source
+        self.superOptions = superOptions
+        self.text = text
+    }
+
+    /// True for a super option token equal to `option` (exact match, never a substring).
+    public func hasSuperOption(_ option: String) -> Bool { superOptions.contains(option) }
+
+    /// The value of a `key=value` super option (`name`, `release_agent`).
+    public func superOptionValue(_ key: String) -> String? {
+        let prefix = key + "="
+        for option in superOptions where option.hasPrefix(prefix) {
+            return String(option.dropFirst(prefix.count))
+        }
+        return nil
+    }
+}
+
+/// `major:minor` of field (3).
+public struct DeviceNumber: Sendable, Hashable, CustomStringConvertible {
+    public var major: Int
+    public var minor: Int
+    public init(major: Int, minor: Int) {
+        self.major = major
+        self.minor = minor
+    }
+    public var description: String { "\(major):\(minor)" }
+}
+
+/// One optional field of mountinfo field (7): `shared:N`, `master:N`, `propagate_from:N`, `unbindable`.
+/// Unknown tags are kept, since the man page says new ones may appear.
+public struct OptionalField: Sendable, Hashable, CustomStringConvertible {
+    public var tag: String
+    public var value: String?
+    public init(tag: String, value: String?) {
+        self.tag = tag
+        self.value = value
+    }
+    public var description: String { value.map { "\(tag):\($0)" } ?? tag }
+}
+
+/// The reusable state of the mountinfo line parser (field table and scratch buffer), so a
+/// 10,000-line table allocates only for the values it keeps.
+struct MountInfoLineParser {
+    let file: String
+    let selection: MountInfo.Selection
+    private var starts: [Int] = []
+    private var ends: [Int] = []
+    private var scratch: [UInt8] = []
+    private let wantedTypes: [[UInt8]]
+
+    init(file: String, selection: MountInfo.Selection) {
+        self.file = file
+        self.selection = selection
+        if case .fileSystemTypes(let types) = selection {
+            wantedTypes = types.map { Array($0.utf8) }
+        } else {
+            wantedTypes = []
+        }
+        starts.reserveCapacity(16)
+        ends.reserveCapacity(16)
+    }
+
+    mutating func parse(_ line: UnsafeBufferPointer<UInt8>, number: Int) throws(ParseError) -> MountEntry? {
+        // Split on single spaces. Empty fields are kept.
+        starts.removeAll(keepingCapacity: true)
+        ends.removeAll(keepingCapacity: true)
+        var fieldStart = 0
+        for index in 0..<line.count where line[index] == ASCII.space {
+            starts.append(fieldStart)
+            ends.append(index)
+            fieldStart = index + 1
+        }
+        starts.append(fieldStart)
+        ends.append(line.count)
+
+        func field(_ i: Int) -> UnsafeBufferPointer<UInt8> {
+            UnsafeBufferPointer(rebasing: line[starts[i]..<ends[i]])
+        }
+        func failure(_ name: String, _ reason: String) -> ParseError {
+            ParseError(file: file, line: number, field: name, reason: reason, text: decodeLossy(line))
+        }
+
+        guard starts.count >= 10 else {
+            throw failure("line", "expected at least 10 space-separated fields, found \(starts.count)")
+        }
+        guard let mountID = parseDecimal(field(0)) else {
+            throw failure("mount ID", "expected a decimal number, got \"\(decodeLossy(field(0)))\"")
+        }
+        guard let parentID = parseDecimal(field(1)) else {
+            throw failure("parent ID", "expected a decimal number, got \"\(decodeLossy(field(1)))\"")
+        }
+        let deviceField = field(2)
+        guard let colon = deviceField.firstIndex(of: ASCII.colon),
+            let major = parseDecimal(UnsafeBufferPointer(rebasing: deviceField[..<colon])),
+            let minor = parseDecimal(UnsafeBufferPointer(rebasing: deviceField[(colon + 1)...]))
+        else {
+            throw failure("major:minor", "expected MAJOR:MINOR, got \"\(decodeLossy(deviceField))\"")
+        }
+        // The separator is the first field equal to "-" after the mount options (field 6).
+        var separator = -1
+        var index = 6
+        while index < starts.count {
+            if ends[index] - starts[index] == 1 && line[starts[index]] == ASCII.hyphen {
+                separator = index
+                break
+            }
+            index += 1
+        }
+        guard separator >= 0 else {
+            throw failure("separator", "no \" - \" field after the mount options")
+        }
+        guard separator + 3 < starts.count else {
+            throw failure(
+                "separator",
+                "expected filesystem type, source and super options after \" - \", found \(starts.count - separator - 1) field(s)"
+            )
+        }
+        let fsType = field(separator + 1)
+        guard !fsType.isEmpty else { throw failure("filesystem type", "empty") }
+
+        if !wantedTypes.isEmpty {
+            var wanted = false
+            for candidate in wantedTypes where candidate.count == fsType.count {
+                if candidate.withUnsafeBufferPointer({ memcmp($0.baseAddress!, fsType.baseAddress!, fsType.count) == 0 }) {
+                    wanted = true
+                    break
+                }
+            }
+            if !wanted { return nil }
+        }
+
+        guard let root = decodePath(field(3)) else { throw failure("root", "contains a NUL byte") }
+        guard var mountPoint = decodeBytes(field(4)) else { throw failure("mount point", "contains a NUL byte") }
+        var deleted = false
+        let deletedSuffix: [UInt8] = Array(" (deleted)".utf8)
+        if mountPoint.count > deletedSuffix.count, mountPoint.suffix(deletedSuffix.count).elementsEqual(deletedSuffix) {
+            mountPoint.removeLast(deletedSuffix.count)
+            deleted = true
+        }
+        let mountPointPath = mountPoint.withUnsafeBufferPointer { filePath($0) } ?? FilePath("")
+
+        var optional: [OptionalField] = []
+        if separator > 6 {
+            optional.reserveCapacity(separator - 6)
+            for i in 6..<separator {
+                let raw = field(i)
+                if let colon = raw.firstIndex(of: ASCII.colon) {
+                    optional.append(
+                        OptionalField(
+                            tag: decodeLossy(UnsafeBufferPointer(rebasing: raw[..<colon])),
+                            value: decodeLossy(UnsafeBufferPointer(rebasing: raw[(colon + 1)...]))))
+                } else {
+                    optional.append(OptionalField(tag: decodeLossy(raw), value: nil))
+                }
+            }
+        }
+
+        let sourceField = field(separator + 2)
+        let source: String? = sourceField.isEmpty ? nil : decodeText(sourceField)
+        // Super options: everything after the source, raw spaces included.
+        let superStart = starts[separator + 3]
+        let superOptions = splitComma(UnsafeBufferPointer(rebasing: line[superStart...]))
+
+        return MountEntry(
+            line: number,
+            mountID: mountID,
+            parentID: parentID,
+            device: DeviceNumber(major: major, minor: minor),
+            root: root,
+            mountPoint: mountPointPath,
+            isMountPointDeleted: deleted,
+            mountOptions: splitComma(field(5)),
+            optionalFields: optional,
+            fileSystemType: decodeLossy(fsType),
+            source: source,
+            superOptions: superOptions,
+            text: decodeLossy(line)
+        )
+    }
+
+    private mutating func decodeBytes(_ raw: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+        if containsBackslash(raw) {
+            unescapeOctal(raw, into: &scratch)
+            return scratch.contains(0) ? nil : scratch
+        }
+        return Array(raw)
+    }
+
+    private mutating func decodePath(_ raw: UnsafeBufferPointer<UInt8>) -> FilePath? {
+        if containsBackslash(raw) {
+            unescapeOctal(raw, into: &scratch)
+            return scratch.withUnsafeBufferPointer { filePath($0) }
+        }
+        return filePath(raw)
+    }
+
+    private mutating func decodeText(_ raw: UnsafeBufferPointer<UInt8>) -> String {
+        if containsBackslash(raw) {
+            unescapeOctal(raw, into: &scratch)
+            return scratch.withUnsafeBufferPointer { decodeLossy($0) }
+        }
+        return decodeLossy(raw)
+    }
+}
+
+/// Splits a comma-separated option list. An empty list gives `[]`.
+func splitComma(_ bytes: UnsafeBufferPointer<UInt8>) -> [String] {
+    if bytes.isEmpty { return [] }
+    var result: [String] = []
+    var start = 0
+    for index in 0..<bytes.count where bytes[index] == ASCII.comma {
+        result.append(decodeLossy(UnsafeBufferPointer(rebasing: bytes[start..<index])))
+        start = index + 1
+    }
+    result.append(decodeLossy(UnsafeBufferPointer(rebasing: bytes[start...])))
+    return result
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
