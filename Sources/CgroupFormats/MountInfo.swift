@@ -18,7 +18,7 @@ import SystemPackage
 /// - a mount point whose dentry was deleted ends in `\040(deleted)`; it is stripped and flagged;
 /// - the super options are everything after the source, spaces included (old cifs `unc=` and WSL
 ///   9p `path=` print raw spaces there).
-public struct MountInfo: Sendable {
+public struct MountInfo: Sendable, Hashable {
     /// The file the bytes came from, used only to label errors and evidence.
     public var file: String
     /// The mounts kept by the selection, in file order.

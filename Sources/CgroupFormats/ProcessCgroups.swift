@@ -65,17 +65,18 @@ public struct CgroupEntry: Sendable, Hashable, CustomStringConvertible {
     public var name: String?
     /// The cgroup of the process in this hierarchy, relative to the reader's cgroup namespace root.
     public var path: FilePath
-    /// The raw line, decoded leniently, for evidence.
-    public var text: String
 
-    public init(line: Int, hierarchyID: Int, controllers: [Controller], name: String?, path: FilePath, text: String) {
+    public init(line: Int, hierarchyID: Int, controllers: [Controller], name: String?, path: FilePath) {
         self.line = line
         self.hierarchyID = hierarchyID
         self.controllers = controllers
         self.name = name
         self.path = path
-        self.text = text
     }
+
+    /// The line as the kernel printed it. Rebuilt rather than stored: a node scan keeps ~10 entries
+    /// for each of 10,000 processes, and the fields already hold every byte of the line.
+    public var text: String { "\(hierarchyID):\(controllerField):\(path.string)" }
 
     /// True for the cgroup v2 line (`0::/path`).
     public var isUnified: Bool { hierarchyID == 0 && controllers.isEmpty && name == nil }
@@ -140,7 +141,6 @@ public struct CgroupEntry: Sendable, Hashable, CustomStringConvertible {
             throw failure("controller list", "hierarchy \(hierarchyID) has neither controllers nor a name")
         }
         return CgroupEntry(
-            line: number, hierarchyID: hierarchyID, controllers: controllers, name: name, path: path,
-            text: decodeLossy(line))
+            line: number, hierarchyID: hierarchyID, controllers: controllers, name: name, path: path)
     }
 }

@@ -1,0 +1,21 @@
+/// A diagnosis: a small pure function from a snapshot to findings. One type per file under
+/// Checks/, whose doc comment explains the kernel behaviour and names the fixture that triggers it.
+public protocol Check: Sendable {
+    /// Stable id, used in JSON, `--ignore` and `--list-checks`.
+    var id: String { get }
+    /// The most severe finding it can produce.
+    var severity: Severity { get }
+    /// One line for `--list-checks`.
+    var title: String { get }
+    func run(_ snapshot: HostSnapshot) -> [Finding]
+}
+
+/// The catalogue, in report order.
+public enum Checks {
+    public static let all: [any Check] = [
+        HierarchyNotMounted(),
+        Unparseable(),
+    ]
+
+    public static func named(_ id: String) -> (any Check)? { all.first { $0.id == id } }
+}

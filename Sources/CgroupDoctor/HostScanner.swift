@@ -1,0 +1,141 @@
+import CgroupFormats
+import SystemPackage
+
+/// Builds a ``HostSnapshot`` from a ``Sysroot`` in one pass over /proc:
+/// `/proc/cgroups` once, every `/proc/<pid>/cgroup` once, one `readlink /proc/<pid>/ns/mnt` per
+/// process, and one mountinfo per distinct mount namespace (never one per process: that is
+/// P x M and takes minutes on a 10k x 10k node).
+public struct HostScanner: Sendable {
+    public var sysroot: Sysroot
+    /// The pid whose mount namespace is the runtime's view (containerd usually shares PID 1's).
+    public var referencePID: Int32
+
+    public init(sysroot: Sysroot = .live, referencePID: Int32 = 1) {
+        self.sysroot = sysroot
+        self.referencePID = referencePID
+    }
+
+    /// Mount types kept from each mountinfo; the rest of each line is validated but not decoded.
+    static let cgroupFileSystems = MountInfo.Selection.fileSystemTypes(["cgroup", "cgroup2"])
+
+    /// Scans the host. Throws only when the host cannot be examined at all: /proc cannot be listed,
+    /// or the reference process's mountinfo cannot be read.
+    public func snapshot(onlyPIDs: Set<Int32>? = nil) throws(SystemError) -> HostSnapshot {
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(64 * 1024)
+        var problems: [ReadProblem] = []
+        var commands: [Int32: String] = [:]
+
+        var controllers: CgroupControllers?
+        do {
+            try sysroot.read("/proc/cgroups", into: &buffer)
+            controllers = CgroupControllers.parse(buffer, file: "/proc/cgroups")
+        } catch {
+            if !error.isNotFound || sysroot.isLive { problems.append(ReadProblem(error: error, pid: nil)) }
+        }
+
+        // The runtime's view first: without it there is nothing to diagnose against.
+        let referenceKey = namespaceKey(of: referencePID) ?? "pid:\(referencePID)"
+        try sysroot.read(FilePath("/proc/\(referencePID)/mountinfo"), into: &buffer)
+        var namespaces: [MountNamespace] = [
+            MountNamespace(
+                id: referenceKey, holderPID: referencePID, holderCommand: command(of: referencePID, &commands),
+                processCount: 0,
+                mountInfo: MountInfo.parse(buffer, file: "/proc/\(referencePID)/mountinfo", selecting: Self.cgroupFileSystems))
+        ]
+        var namespaceIndex: [String: Int] = [referenceKey: 0]
+
+        var pids = try sysroot.processIDs()
+        pids.sort()
+        var processes: [ProcessRecord] = []
+        processes.reserveCapacity(pids.count)
+        var exited = 0
+        for pid in pids {
+            if let onlyPIDs, !onlyPIDs.contains(pid) && pid != referencePID { continue }
+            let cgroupFile = "/proc/\(pid)/cgroup"
+            do {
+                try sysroot.read(FilePath(cgroupFile), into: &buffer)
+            } catch {
+                if error.isNotFound { exited += 1 } else { problems.append(ReadProblem(error: error, pid: pid)) }
+                continue
+            }
+            let cgroups = ProcessCgroups.parse(buffer, file: cgroupFile)
+            let key = pid == referencePID ? referenceKey : namespaceKey(of: pid)
+            if let key {
+                if let index = namespaceIndex[key] {
+                    namespaces[index].processCount += 1
+                } else {
+                    do {
+                        let file = "/proc/\(pid)/mountinfo"
+                        try sysroot.read(FilePath(file), into: &buffer)
+                        namespaceIndex[key] = namespaces.count
+                        namespaces.append(
+                            MountNamespace(
+                                id: key, holderPID: pid, holderCommand: command(of: pid, &commands), processCount: 1,
+                                mountInfo: MountInfo.parse(buffer, file: file, selecting: Self.cgroupFileSystems)))
+                    } catch {
+                        // Exited: a later process of the same namespace will read it.
+                        if !error.isNotFound { problems.append(ReadProblem(error: error, pid: pid)) }
+                    }
+                }
+            }
+            processes.append(ProcessRecord(pid: pid, cgroups: cgroups, mountNamespace: key))
+        }
+        return HostSnapshot(
+            sysroot: sysroot, referencePID: referencePID, controllers: controllers, processes: processes,
+            namespaces: namespaces, exitedDuringScan: exited, problems: problems, commands: commands)
+    }
+
+    /// `/proc/<pid>/ns/mnt`, or nil when unreadable (exited, or a capture without ns links).
+    func namespaceKey(of pid: Int32) -> String? {
+        try? sysroot.readLink(FilePath("/proc/\(pid)/ns/mnt"))
+    }
+
+    func command(of pid: Int32, _ cache: inout [Int32: String]) -> String? {
+        if let known = cache[pid] { return known }
+        guard let name = readCommand(pid) else { return nil }
+        cache[pid] = name
+        return name
+    }
+
+    /// `/proc/<pid>/comm` without its newline.
+    public func readCommand(_ pid: Int32) -> String? {
+        guard var bytes = try? sysroot.read(FilePath("/proc/\(pid)/comm")) else { return nil }
+        while let last = bytes.last, last == 0x0A { bytes.removeLast() }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Where are process `pid`'s cgroups, per line of its `/proc/<pid>/cgroup`, as seen from the
+    /// reference process's mount namespace. The library call behind `cgdoctor paths`.
+    public func paths(of pid: Int32) throws(PathsError) -> ProcessPaths {
+        let cgroupFile = "/proc/\(pid)/cgroup"
+        let cgroupBytes: [UInt8]
+        do {
+            cgroupBytes = try sysroot.read(FilePath(cgroupFile))
+        } catch {
+            throw error.isNotFound ? .noSuchProcess(pid: pid, error: error) : .unreadable(error)
+        }
+        let mountInfoFile = "/proc/\(referencePID)/mountinfo"
+        let mountBytes: [UInt8]
+        do {
+            mountBytes = try sysroot.read(FilePath(mountInfoFile))
+        } catch {
+            throw .unreadable(error)
+        }
+        let mountInfo = MountInfo.parse(mountBytes, file: mountInfoFile, selecting: Self.cgroupFileSystems)
+        return PathResolver.resolve(ProcessCgroups.parse(cgroupBytes, file: cgroupFile), pid: pid, mountInfo: mountInfo)
+    }
+}
+
+/// Why `paths(of:)` could not answer at all.
+public enum PathsError: Error, Sendable, CustomStringConvertible {
+    case noSuchProcess(pid: Int32, error: SystemError)
+    case unreadable(SystemError)
+
+    public var description: String {
+        switch self {
+        case .noSuchProcess(let pid, let error): "no process \(pid): \(error)"
+        case .unreadable(let error): "\(error)"
+        }
+    }
+}

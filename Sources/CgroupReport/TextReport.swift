@@ -1,0 +1,139 @@
+import CgroupDoctor
+import CgroupFormats
+
+/// How text output looks: colour only on a terminal, wrapped to its width.
+public struct TextStyle: Sendable {
+    public var color: Bool
+    public var width: Int
+
+    public init(color: Bool = false, width: Int = 100) {
+        self.color = color
+        self.width = max(40, width)
+    }
+
+    func paint(_ text: String, _ code: String) -> String { color ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text }
+    func bold(_ text: String) -> String { paint(text, "1") }
+    func severity(_ severity: Severity) -> String {
+        switch severity {
+        case .error: paint("ERROR", "1;31")
+        case .warning: paint("WARNING", "1;33")
+        case .info: paint("INFO", "1;36")
+        }
+    }
+}
+
+/// The human report: a one-line verdict, then each problem as what, why, evidence, who, what
+/// breaks, how to fix. Stable order (severity, then check order).
+public enum TextReport {
+    /// How many affected processes to list per finding before summarising.
+    static let affectedShown = 10
+
+    public static func render(_ report: Report, style: TextStyle = TextStyle()) -> String {
+        var out = ""
+        let counts = Severity.allCases.reversed().compactMap { severity -> String? in
+            let n = report.findings.count { $0.severity == severity }
+            return n == 0 ? nil : "\(n) \(severity.rawValue)\(n == 1 ? "" : "s")"
+        }
+        let scope = "\(report.mode.rawValue) cgroups, \(report.processCount) processes, "
+            + "\(report.namespaceCount) mount namespace\(report.namespaceCount == 1 ? "" : "s")"
+            + (report.root == "/" ? "" : ", root \(report.root)")
+        if counts.isEmpty {
+            out += style.bold("cgdoctor: no cgroup problems found") + " (\(scope))\n"
+        } else {
+            let verdict = (report.worstSeverity ?? .info) >= .warning ? "cgroup problems found" : "notes only, nothing broken"
+            out += style.bold("cgdoctor: \(verdict): \(counts.joined(separator: ", "))") + " (\(scope))\n"
+        }
+        if report.exitedDuringScan > 0 {
+            out += "  \(report.exitedDuringScan) process(es) exited during the scan and were skipped\n"
+        }
+        for problem in report.problems.prefix(5) {
+            out += "  could not read \(problem.error)\n"
+        }
+        if report.problems.count > 5 { out += "  ... and \(report.problems.count - 5) more unreadable file(s)\n" }
+
+        for finding in report.findings {
+            out += "\n" + render(finding, style: style)
+        }
+        return out
+    }
+
+    public static func render(_ finding: Finding, style: TextStyle) -> String {
+        var out = "\(style.severity(finding.severity)) \(style.bold(finding.id)): "
+        out += wrap(finding.summary, indent: 2, firstIndent: 0, width: style.width - out.count + (style.color ? 15 : 0)).dropFirst(0)
+        out += "\n"
+        out += section("why", [finding.explanation], style)
+        out += section(
+            "evidence",
+            finding.evidence.map { e in e.line.map { "\(e.file):\($0): \(e.text)" } ?? "\(e.file): \(e.text)" }, style,
+            wrapLines: false)
+        if finding.affectedTotal > 0 {
+            var lines = finding.affected.prefix(affectedShown).map { p in
+                "pid \(p.pid) \(p.command ?? "?")  \(p.cgroupPath)"
+            }
+            if finding.affectedTotal > affectedShown {
+                lines.append("... \(finding.affectedTotal - affectedShown) more (use --format json for all)")
+            }
+            out += section("affected", ["\(finding.affectedTotal) process(es):"] + lines, style, wrapLines: false)
+        }
+        if !finding.impacts.isEmpty {
+            out += section(
+                "breaks",
+                finding.impacts.map { i in "\(i.consumer): \(i.effect)" + (i.message.map { ": \"\($0)\"" } ?? "") }, style)
+        }
+        out += section("fix", [finding.remediation.text], style)
+        for command in finding.remediation.commands {
+            out += String(repeating: " ", count: 12) + (command.hasPrefix("#") ? command : "$ " + command) + "\n"
+        }
+        return out
+    }
+
+    static func section(_ title: String, _ lines: [String], _ style: TextStyle, wrapLines: Bool = true) -> String {
+        var out = ""
+        for (index, line) in lines.enumerated() {
+            let label = index == 0 ? "  " + title.padding(toLength: 10, withPad: " ", startingAt: 0) : String(repeating: " ", count: 12)
+            if wrapLines {
+                out += label + wrap(line, indent: 12, firstIndent: 0, width: style.width - 12) + "\n"
+            } else {
+                out += label + line + "\n"
+            }
+        }
+        return out
+    }
+
+    /// Greedy word wrap; continuation lines are indented by `indent` spaces.
+    static func wrap(_ text: String, indent: Int, firstIndent: Int, width: Int) -> String {
+        let limit = max(20, width)
+        var lines: [String] = []
+        var current = ""
+        for word in text.split(separator: " ", omittingEmptySubsequences: false) {
+            if !current.isEmpty && current.count + 1 + word.count > limit {
+                lines.append(current)
+                current = String(word)
+            } else {
+                current += current.isEmpty ? String(word) : " " + word
+            }
+        }
+        lines.append(current)
+        return lines.joined(separator: "\n" + String(repeating: " ", count: indent))
+    }
+
+    /// `cgdoctor paths` as text: one line per hierarchy.
+    public static func render(_ paths: ProcessPaths, style: TextStyle = TextStyle()) -> String {
+        var out = style.bold("pid \(paths.pid)") + ": \(paths.cgroupFile) resolved against \(paths.mountInfoFile)\n"
+        for resolved in paths.lines {
+            let entry = resolved.entry
+            let head = "  \(entry.hierarchyID):\(entry.hierarchyLabel)".padding(toLength: 28, withPad: " ", startingAt: 0)
+            switch resolved.resolution {
+            case .resolved(let directory, let mount):
+                out += "\(head) \(directory.string)"
+                out += mount.root == "/" ? "\n" : "   (mount root \(mount.root.string))\n"
+            case .unresolved(let reason):
+                out += "\(head) \(style.paint("UNRESOLVED", "1;31")): \(reason.explanation(pid: nil))\n"
+            }
+        }
+        for error in paths.errors {
+            out += "  \(style.paint("UNPARSEABLE", "1;31")) \(error)\n"
+        }
+        return out
+    }
+}
