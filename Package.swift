@@ -54,17 +54,20 @@ let package = Package(
         ),
         .testTarget(
             name: "CgroupFormatsTests",
-            dependencies: ["CgroupFormats"],
+            dependencies: ["CgroupFormats", "CgroupDoctor"],
+            exclude: ["Fixtures"],
             swiftSettings: strict
         ),
         .testTarget(
             name: "CgroupDoctorTests",
             dependencies: ["CgroupDoctor", "CgroupFormats", "CgroupReport"],
+            exclude: ["Fixtures"],
             swiftSettings: strict
         ),
         .testTarget(
             name: "cgdoctorTests",
             dependencies: ["CgroupDoctor"],
+            exclude: ["Golden"],
             swiftSettings: strict
         ),
         .testTarget(
