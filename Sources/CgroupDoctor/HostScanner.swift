@@ -21,15 +21,14 @@ public struct HostScanner: Sendable {
     /// Scans the host. Throws only when the host cannot be examined at all: /proc cannot be listed,
     /// or the reference process's mountinfo cannot be read.
     public func snapshot(onlyPIDs: Set<Int32>? = nil) throws(SystemError) -> HostSnapshot {
-        var buffer: [UInt8] = []
-        buffer.reserveCapacity(64 * 1024)
+        var buffer = ReadBuffer()
         var problems: [ReadProblem] = []
         var commands: [Int32: String] = [:]
 
         var controllers: CgroupControllers?
         do {
             try sysroot.read("/proc/cgroups", into: &buffer)
-            controllers = CgroupControllers.parse(buffer, file: "/proc/cgroups")
+            controllers = buffer.withBytes { CgroupControllers.parse($0, file: "/proc/cgroups") }
         } catch {
             if !error.isNotFound || sysroot.isLive { problems.append(ReadProblem(error: error, pid: nil)) }
         }
@@ -41,7 +40,9 @@ public struct HostScanner: Sendable {
             MountNamespace(
                 id: referenceKey, holderPID: referencePID, holderCommand: command(of: referencePID, &commands),
                 processCount: 0,
-                mountInfo: MountInfo.parse(buffer, file: "/proc/\(referencePID)/mountinfo", selecting: Self.cgroupFileSystems))
+                mountInfo: buffer.withBytes {
+                    MountInfo.parse($0, file: "/proc/\(referencePID)/mountinfo", selecting: Self.cgroupFileSystems)
+                })
         ]
         var namespaceIndex: [String: Int] = [referenceKey: 0]
 
@@ -59,7 +60,7 @@ public struct HostScanner: Sendable {
                 if error.isNotFound { exited += 1 } else { problems.append(ReadProblem(error: error, pid: pid)) }
                 continue
             }
-            let cgroups = ProcessCgroups.parse(buffer, file: cgroupFile)
+            let cgroups = buffer.withBytes { ProcessCgroups.parse($0, file: cgroupFile) }
             let key = pid == referencePID ? referenceKey : namespaceKey(of: pid)
             if let key {
                 if let index = namespaceIndex[key] {
@@ -72,7 +73,7 @@ public struct HostScanner: Sendable {
                         namespaces.append(
                             MountNamespace(
                                 id: key, holderPID: pid, holderCommand: command(of: pid, &commands), processCount: 1,
-                                mountInfo: MountInfo.parse(buffer, file: file, selecting: Self.cgroupFileSystems)))
+                                mountInfo: buffer.withBytes { MountInfo.parse($0, file: file, selecting: Self.cgroupFileSystems) }))
                     } catch {
                         // Exited: a later process of the same namespace will read it.
                         if !error.isNotFound { problems.append(ReadProblem(error: error, pid: pid)) }

@@ -9,6 +9,7 @@ import SystemPackage
 /// closest ancestor of the path (ties go to the first line, as in containerd and runc), and
 /// returns a reason instead of guessing when no mount fits. It never joins a `Rel(root, path)` that
 /// starts with `..` the way containerd's `existingPath` and runc's `getCgroupPathHelper` do.
+/// Positions and the cases where peers answer differently: docs/conformance.md.
 public enum Resolution: Sendable, Hashable {
     case resolved(directory: FilePath, mount: MountEntry)
     case unresolved(UnresolvedReason)
@@ -25,8 +26,9 @@ public enum UnresolvedReason: Sendable, Hashable {
     case notMounted(hierarchy: Hierarchy, mountInfoFile: String, cgroupMountCount: Int)
     /// Mounts exist, but the cgroup path is not at or below any of their roots.
     case outsideMountRoot(hierarchy: Hierarchy, path: FilePath, mounts: [MountEntry], mountInfoFile: String)
-    /// The path climbs above the reader's cgroup namespace root (`/../../init.scope`): it cannot be
-    /// located through any mount visible here.
+    /// The path, or the root of every mount of the hierarchy, climbs above the reader's cgroup
+    /// namespace root (`/../../init.scope`, root `/../../..`) and no mount root is an ancestor of the
+    /// path: the names in between are not visible, so the directory cannot be located.
     case outsideCgroupNamespace(hierarchy: Hierarchy, path: FilePath)
 
     /// One sentence that names the hierarchy, the file searched and why it failed.
@@ -85,6 +87,14 @@ public struct ProcessPaths: Sendable, Hashable {
 
 public enum PathResolver {
     /// Resolves one line against the mounts of one namespace. Pure.
+    ///
+    /// Both the mount's root (mountinfo field 4, `cgroup_show_path()`) and the cgroup path
+    /// (`proc_cgroup_show()` → `cgroup_path_ns()`) are printed by the kernel relative to the
+    /// *reader's* cgroup namespace root, so they compare component by component even when both
+    /// climb above it: root `/../../..` is an ancestor of `/../../../init.scope`, and the directory is
+    /// the mount point plus `init.scope` (the Go runtime's `out-of-namespace` case). What is never
+    /// done is joining a remainder that itself starts with `..`: the names between the namespace root
+    /// and a mount root above it are not visible, so such a line is `outsideCgroupNamespace`.
     public static func resolve(_ entry: CgroupEntry, mounts: [MountEntry], mountInfoFile: String) -> Resolution {
         let hierarchy = Hierarchy(entry)
         let candidates = mounts.filter { hierarchy.isMounted(by: $0) }
@@ -92,15 +102,18 @@ public enum PathResolver {
             let cgroupMounts = mounts.count { $0.fileSystemType == "cgroup" || $0.fileSystemType == "cgroup2" }
             return .unresolved(.notMounted(hierarchy: hierarchy, mountInfoFile: mountInfoFile, cgroupMountCount: cgroupMounts))
         }
-        if entry.path.components.contains(where: { $0.kind == .parentDirectory }) {
-            return .unresolved(.outsideCgroupNamespace(hierarchy: hierarchy, path: entry.path))
-        }
         var best: (mount: MountEntry, depth: Int)?
         for mount in candidates {
             guard let depth = ancestorDepth(mount.root, of: entry.path) else { continue }
+            // A remainder that climbs (`..`) would leave the mount: not below this root after all.
+            if entry.path.components.dropFirst(depth).contains(where: { $0.kind == .parentDirectory }) { continue }
             if best == nil || depth > best!.depth { best = (mount, depth) }
         }
         guard let chosen = best else {
+            let climbs: (FilePath) -> Bool = { $0.components.contains { $0.kind == .parentDirectory } }
+            if climbs(entry.path) || candidates.contains(where: { climbs($0.root) }) {
+                return .unresolved(.outsideCgroupNamespace(hierarchy: hierarchy, path: entry.path))
+            }
             return .unresolved(
                 .outsideMountRoot(hierarchy: hierarchy, path: entry.path, mounts: candidates, mountInfoFile: mountInfoFile))
         }

@@ -26,7 +26,7 @@ public struct Sysroot: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Reads a whole file with read(2) until EOF into `buffer` (reused across calls).
-    public func read(_ hostPath: FilePath, into buffer: inout [UInt8]) throws(SystemError) {
+    public func read(_ hostPath: FilePath, into buffer: inout ReadBuffer) throws(SystemError) {
         do {
             try Platform.readAll(realPath(hostPath).string, into: &buffer)
         } catch {
@@ -36,9 +36,9 @@ public struct Sysroot: Sendable, Hashable, CustomStringConvertible {
 
     /// Reads a whole file.
     public func read(_ hostPath: FilePath) throws(SystemError) -> [UInt8] {
-        var buffer: [UInt8] = []
+        var buffer = ReadBuffer()
         try read(hostPath, into: &buffer)
-        return buffer
+        return buffer.bytes
     }
 
     /// The target of a symbolic link (`/proc/<pid>/ns/mnt` reads `mnt:[4026531841]`).

@@ -47,6 +47,23 @@ public struct SystemError: Error, Sendable, Hashable, CustomStringConvertible {
     }
 }
 
+/// A reusable read buffer: storage grows (doubling) and is never cleared, so a scan of 10,000
+/// files allocates and zeroes memory a handful of times, not once per file.
+public struct ReadBuffer: Sendable {
+    var storage: [UInt8] = []
+    /// Bytes of the last file read.
+    public internal(set) var count = 0
+
+    public init() {}
+
+    /// The bytes of the last file read.
+    public func withBytes<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        try storage.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[0..<count])) }
+    }
+
+    public var bytes: [UInt8] { Array(storage[0..<count]) }
+}
+
 /// Raw, retrying wrappers. Internal to the module: everything else goes through ``Sysroot``.
 enum Platform {
     static func open(_ path: String, flags: Int32) throws(SystemError) -> Int32 {
@@ -65,35 +82,28 @@ enum Platform {
     /// Reads the whole file with read(2) until it returns 0. procfs files report st_size 0 and
     /// return one seq_file record per read, so a short read is not the end (Foundation's readers
     /// stop there and silently truncate mountinfo to ~4 KiB).
-    static func readAll(_ path: String, into buffer: inout [UInt8]) throws(SystemError) {
+    static func readAll(_ path: String, into buffer: inout ReadBuffer) throws(SystemError) {
         let fd = try open(path, flags: O_RDONLY)
         defer { close(fd) }
-        buffer.removeAll(keepingCapacity: true)
-        if buffer.capacity < 4096 { buffer.reserveCapacity(4096) }
-        var used = 0
+        buffer.count = 0
         while true {
-            if buffer.capacity - used < 4096 { buffer.reserveCapacity(buffer.capacity * 2) }
-            let room = buffer.capacity - used
+            if buffer.storage.count - buffer.count < 4096 {
+                buffer.storage.append(contentsOf: repeatElement(0, count: max(buffer.storage.count, 64 * 1024)))
+            }
+            let used = buffer.count
             var failure: Int32 = 0
-            var got = 0
-            // Grow the array's count into reserved capacity, read into it, then trim.
-            buffer.append(contentsOf: repeatElement(0, count: room))
-            buffer.withUnsafeMutableBufferPointer { storage in
+            let got: Int = buffer.storage.withUnsafeMutableBufferPointer { storage in
                 while true {
-                    let n = Glibc.read(fd, storage.baseAddress! + used, room)
-                    if n >= 0 {
-                        got = n
-                        return
-                    }
+                    let n = Glibc.read(fd, storage.baseAddress! + used, storage.count - used)
+                    if n >= 0 { return n }
                     if errno == EINTR { continue }
                     failure = errno
-                    return
+                    return 0
                 }
             }
-            buffer.removeLast(room - got)
             if failure != 0 { throw SystemError(path: path, syscall: "read", errno: failure) }
             if got == 0 { return }
-            used += got
+            buffer.count += got
         }
     }
 
