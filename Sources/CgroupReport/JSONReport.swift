@@ -1,6 +1,10 @@
 import CgroupDoctor
 import CgroupFormats
+#if canImport(FoundationEssentials)
+import FoundationEssentials  // JSONEncoder without ICU: ~5 MiB less RSS and faster start-up
+#else
 import Foundation
+#endif
 
 /// The JSON contract of `cgdoctor check --format json` and `cgdoctor paths --format json`.
 /// Documented in docs/json-schema.md. Bump ``schemaVersion`` on any incompatible change; adding a

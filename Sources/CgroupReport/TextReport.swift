@@ -90,7 +90,7 @@ public enum TextReport {
     static func section(_ title: String, _ lines: [String], _ style: TextStyle, wrapLines: Bool = true) -> String {
         var out = ""
         for (index, line) in lines.enumerated() {
-            let label = index == 0 ? "  " + title.padding(toLength: 10, withPad: " ", startingAt: 0) : String(repeating: " ", count: 12)
+            let label = index == 0 ? "  " + title.padded(to: 10) : String(repeating: " ", count: 12)
             if wrapLines {
                 out += label + wrap(line, indent: 12, firstIndent: 0, width: style.width - 12) + "\n"
             } else {
@@ -122,7 +122,7 @@ public enum TextReport {
         var out = style.bold("pid \(paths.pid)") + ": \(paths.cgroupFile) resolved against \(paths.mountInfoFile)\n"
         for resolved in paths.lines {
             let entry = resolved.entry
-            let head = "  \(entry.hierarchyID):\(entry.hierarchyLabel)".padding(toLength: 28, withPad: " ", startingAt: 0)
+            let head = "  \(entry.hierarchyID):\(entry.hierarchyLabel)".padded(to: 28)
             switch resolved.resolution {
             case .resolved(let directory, let mount):
                 out += "\(head) \(directory.string)"
@@ -135,5 +135,13 @@ public enum TextReport {
             out += "  \(style.paint("UNPARSEABLE", "1;31")) \(error)\n"
         }
         return out
+    }
+}
+
+extension String {
+    /// Pads with spaces to `width` characters (never truncates). Foundation's `padding(toLength:)`
+    /// is not in FoundationEssentials.
+    public func padded(to width: Int) -> String {
+        count >= width ? self : self + String(repeating: " ", count: width - count)
     }
 }

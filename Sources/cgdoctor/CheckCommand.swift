@@ -25,7 +25,7 @@ extension Cgdoctor {
         func run() throws {
             if listChecks {
                 for check in Checks.all {
-                    print("\(check.id.padding(toLength: 26, withPad: " ", startingAt: 0)) \(check.severity.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)) \(check.title)")
+                    print("\(check.id.padded(to: 26)) \(check.severity.rawValue.padded(to: 8)) \(check.title)")
                 }
                 return
             }
