@@ -4,7 +4,7 @@
 //   cgdoctor-bench-kread node             whole node: readdir(/proc); /proc/cgroups; for every pid
 //                                         /proc/<pid>/cgroup (tokenized) and readlink ns/mnt; one
 //                                         /proc/<pid>/mountinfo (tokenized) per distinct mount ns
-//   cgdoctor-bench-kread paths PID        /proc/PID/cgroup + /proc/self/mountinfo + /proc/cgroups,
+//   cgdoctor-bench-kread paths PID        /proc/PID/cgroup + /proc/1/mountinfo + /proc/cgroups,
 //                                         then each hierarchy's directory (mount point + path)
 //   cgdoctor-bench-kread mounts           /proc/self/mountinfo, tokenized
 //   cgdoctor-bench-kread parse FILE ITERS reads FILE once into memory, then tokenizes it ITERS times;
@@ -168,6 +168,8 @@ static int node(void) {
     if (known) continue;
     seen[h] = ino;
     nns++;
+    snprintf(path, sizeof path, "%s/comm", n);  // name the namespace's first process, as cgdoctor does
+    if (slurp(dfd, path) < 0) { vanished++; continue; }
     snprintf(path, sizeof path, "%s/mountinfo", n);
     if ((r = slurp(dfd, path)) < 0) { vanished++; continue; }
     parse_mountinfo(buf, (size_t)r);
@@ -199,7 +201,8 @@ static int paths(int pid) {
   char *cg = malloc((size_t)r + 1);
   memcpy(cg, buf, (size_t)r);
   if (slurp(AT_FDCWD, "/proc/cgroups") < 0) { perror("/proc/cgroups"); return 2; }
-  if ((r = slurp(AT_FDCWD, "/proc/self/mountinfo")) < 0) { perror("mountinfo"); return 2; }
+  // resolved against PID 1's mount namespace (the runtime's view), as `cgdoctor paths` does
+  if ((r = slurp(AT_FDCWD, "/proc/1/mountinfo")) < 0) { perror("/proc/1/mountinfo"); return 2; }
   parse_mountinfo(buf, (size_t)r);
   int unresolved = 0;
   for (size_t i = 0; i < ncg; i++) {
