@@ -13,6 +13,7 @@ enum ASCII {
     static let hyphen: UInt8 = 0x2D
     static let slash: UInt8 = 0x2F
     static let hash: UInt8 = 0x23
+    static let quote: UInt8 = 0x22
     static let zero: UInt8 = 0x30
     static let nine: UInt8 = 0x39
     static let seven: UInt8 = 0x37

@@ -263,13 +263,19 @@ struct MountInfoLineParser {
             mountPoint.removeLast(deletedSuffix.count)
             deleted = true
         }
-        let mountPointPath = mountPoint.withUnsafeBufferPointer { filePath($0) } ?? FilePath("")
+        // A raw NUL (no escape involved) must fail too, not become an empty path.
+        guard let mountPointPath = mountPoint.withUnsafeBufferPointer({ filePath($0) }) else {
+            throw failure("mount point", "contains a NUL byte")
+        }
 
         var optional: [OptionalField] = []
         if separator > 6 {
             optional.reserveCapacity(separator - 6)
             for i in 6..<separator {
                 let raw = field(i)
+                // The kernel writes each optional field as " tag[:value]", so an empty one only comes
+                // from a hand-edited line (two spaces before " - "); it carries nothing, skip it.
+                if raw.isEmpty { continue }
                 if let colon = raw.firstIndex(of: ASCII.colon) {
                     optional.append(
                         OptionalField(
@@ -330,13 +336,23 @@ struct MountInfoLineParser {
 }
 
 /// Splits a comma-separated option list. An empty list gives `[]`.
+///
+/// A comma between double quotes does not split: SELinux prints a context that contains a comma
+/// quoted (`context="system_u:object_r:container_file_t:s0:c314,c894"`, `selinux_sb_show_options()`
+/// in security/selinux/hooks.c), and the quotes are kept in the token, as the kernel printed them.
 func splitComma(_ bytes: UnsafeBufferPointer<UInt8>) -> [String] {
     if bytes.isEmpty { return [] }
     var result: [String] = []
     var start = 0
-    for index in 0..<bytes.count where bytes[index] == ASCII.comma {
-        result.append(decodeLossy(UnsafeBufferPointer(rebasing: bytes[start..<index])))
-        start = index + 1
+    var quoted = false
+    for index in 0..<bytes.count {
+        let byte = bytes[index]
+        if byte == ASCII.quote {
+            quoted.toggle()
+        } else if byte == ASCII.comma && !quoted {
+            result.append(decodeLossy(UnsafeBufferPointer(rebasing: bytes[start..<index])))
+            start = index + 1
+        }
     }
     result.append(decodeLossy(UnsafeBufferPointer(rebasing: bytes[start...])))
     return result

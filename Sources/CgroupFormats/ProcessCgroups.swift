@@ -120,6 +120,10 @@ public struct CgroupEntry: Sendable, Hashable, CustomStringConvertible {
         let controllerField = UnsafeBufferPointer(rebasing: line[(firstColon + 1)..<secondColon])
         let pathField = UnsafeBufferPointer(rebasing: line[(secondColon + 1)...])
         guard !pathField.isEmpty else { throw failure("cgroup path", "empty") }
+        // cgroup_path_ns() always yields an absolute path ("/", "/a/b", "/../../init.scope").
+        guard pathField[0] == ASCII.slash else {
+            throw failure("cgroup path", "expected an absolute path starting with \"/\", got \"\(decodeLossy(pathField))\"")
+        }
         guard let path = filePath(pathField) else { throw failure("cgroup path", "contains a NUL byte") }
 
         var controllers: [Controller] = []
