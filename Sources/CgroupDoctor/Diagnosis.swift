@@ -31,23 +31,52 @@ public struct Report: Sendable {
 
 /// Runs checks over a snapshot.
 public enum Diagnosis {
-    /// Runs `checks` and orders findings by severity (worst first), then check order.
-    public static func run(_ snapshot: HostSnapshot, checks: [any Check] = Checks.all) -> [Finding] {
+    /// Runs the selected checks, merges identical findings, and orders them by severity (worst
+    /// first), then check order. Pure.
+    public static func run(_ snapshot: HostSnapshot, checks: [any Check] = Checks.all, selection: Selection = .everything)
+        -> [Finding]
+    {
         var findings: [(Int, Finding)] = []
-        for (index, check) in checks.enumerated() {
-            findings += check.run(snapshot).map { (index, $0) }
+        for (index, check) in checks.enumerated() where !selection.ignored.contains(check.id) {
+            findings += merge(check.run(snapshot)).map { (index, $0) }
         }
-        return findings.enumerated().sorted { a, b in
+        let ordered = findings.enumerated().sorted { a, b in
             if a.element.1.severity != b.element.1.severity { return a.element.1.severity > b.element.1.severity }
             if a.element.0 != b.element.0 { return a.element.0 < b.element.0 }
             return a.offset < b.offset
         }.map(\.element.1)
+        return selection.apply(ordered)
+    }
+
+    /// Findings with the same id, severity, summary and hierarchy are one problem seen several
+    /// times (once per process or namespace): merge their evidence and affected processes.
+    static func merge(_ findings: [Finding]) -> [Finding] {
+        var merged: [Finding] = []
+        var index: [String: Int] = [:]
+        for finding in findings {
+            let key = "\(finding.id)\u{0}\(finding.severity)\u{0}\(finding.summary)\u{0}\(finding.hierarchy?.id ?? -1)"
+            if let at = index[key] {
+                for evidence in finding.evidence where !merged[at].evidence.contains(evidence) {
+                    merged[at].evidence.append(evidence)
+                }
+                let known = Set(merged[at].affected.map(\.pid))
+                let added = finding.affected.filter { !known.contains($0.pid) }
+                merged[at].affected += added
+                merged[at].affectedTotal += added.count
+            } else {
+                index[key] = merged.count
+                merged.append(finding)
+            }
+        }
+        return merged
     }
 
     /// Scans the host behind `scanner`, runs the checks, and names the affected processes' commands.
-    public static func check(_ scanner: HostScanner, checks: [any Check] = Checks.all) throws(SystemError) -> Report {
+    public static func check(_ scanner: HostScanner, checks: [any Check] = Checks.all, selection: Selection = .everything)
+        throws(SystemError) -> Report
+    {
         var snapshot = try scanner.snapshot()
-        var findings = run(snapshot, checks: checks)
+        var findings = run(snapshot, checks: checks, selection: selection)
         // Commands are read only for the processes findings name: one more read per named pid,
         // none on a healthy node.
         for index in findings.indices {

@@ -47,11 +47,14 @@ public struct AffectedProcess: Sendable, Hashable {
     public var command: String?
     /// Its cgroup path in the hierarchy the finding is about.
     public var cgroupPath: String
+    /// The container, pod and unit it belongs to (empty for host processes outside any unit).
+    public var workload: Workload
 
-    public init(pid: Int32, command: String?, cgroupPath: String) {
+    public init(pid: Int32, command: String?, cgroupPath: String, workload: Workload = Workload()) {
         self.pid = pid
         self.command = command
         self.cgroupPath = cgroupPath
+        self.workload = workload
     }
 }
 
@@ -121,11 +124,14 @@ public struct Finding: Sendable, Hashable {
     public var hierarchy: Hierarchy?
     /// For hierarchy findings: the namespaces where it is mounted after all.
     public var mountedElsewhere: [NamespaceMount]
+    /// True when the problem hits the whole node (every container start), not only ``affected``:
+    /// selecting a pod or container keeps such findings.
+    public var hostWide: Bool
 
     public init(
         id: String, severity: Severity, summary: String, explanation: String, evidence: [Evidence],
         affected: [AffectedProcess] = [], affectedTotal: Int? = nil, impacts: [Impact] = [], remediation: Remediation,
-        hierarchy: Hierarchy? = nil, mountedElsewhere: [NamespaceMount] = []
+        hierarchy: Hierarchy? = nil, mountedElsewhere: [NamespaceMount] = [], hostWide: Bool = false
     ) {
         self.id = id
         self.severity = severity
@@ -138,5 +144,6 @@ public struct Finding: Sendable, Hashable {
         self.remediation = remediation
         self.hierarchy = hierarchy
         self.mountedElsewhere = mountedElsewhere
+        self.hostWide = hostWide
     }
 }

@@ -117,6 +117,41 @@ public struct MountNamespace: Sendable, Hashable {
     }
 }
 
+/// Facts read from the root directory of a mounted v1 hierarchy (a mount whose root is `/`).
+public struct HierarchyRoot: Sendable, Hashable {
+    public var hierarchy: Hierarchy
+    /// The mount it was read through, in the runtime's namespace.
+    public var mount: MountEntry
+    /// `release_agent` contents without the newline; nil if unreadable, "" if empty.
+    public var releaseAgent: String?
+    /// Directories below the root (live cgroups, excluding the root). Counted only when
+    /// /proc/cgroups says the hierarchy has at least ``HostScanner/dyingCountThreshold`` cgroups,
+    /// since only then can dying cgroups matter; nil otherwise.
+    public var liveCgroups: Int?
+
+    public init(hierarchy: Hierarchy, mount: MountEntry, releaseAgent: String?, liveCgroups: Int?) {
+        self.hierarchy = hierarchy
+        self.mount = mount
+        self.releaseAgent = releaseAgent
+        self.liveCgroups = liveCgroups
+    }
+}
+
+/// Facts read from the root of the cgroup2 mount in the runtime's namespace.
+public struct Cgroup2Root: Sendable, Hashable {
+    public var mount: MountEntry
+    /// `cgroup.controllers` of the root: controllers available on v2.
+    public var controllers: [Controller]?
+    /// `cgroup.stat` of the root (`nr_descendants`, `nr_dying_descendants`).
+    public var stat: FlatKeyedFile?
+
+    public init(mount: MountEntry, controllers: [Controller]?, stat: FlatKeyedFile?) {
+        self.mount = mount
+        self.controllers = controllers
+        self.stat = stat
+    }
+}
+
 /// A file cgdoctor needed but could not read (other than a process that exited).
 public struct ReadProblem: Sendable, Hashable {
     public var error: SystemError
@@ -142,13 +177,18 @@ public struct HostSnapshot: Sendable {
     public var exitedDuringScan: Int
     /// Files that could not be read for reasons other than process exit.
     public var problems: [ReadProblem]
-    /// Command names (`/proc/<pid>/comm`) read so far; filled for namespace holders and for the
+    /// Command names (`/proc/<pid>/comm`) read so far; filled for PID 1, namespace holders and the
     /// processes findings name.
     public var commands: [Int32: String]
+    /// Root facts of each v1 hierarchy mounted (with root `/`) in the runtime's namespace.
+    public var hierarchyRoots: [HierarchyRoot]
+    /// Root facts of the cgroup2 mount in the runtime's namespace, if any.
+    public var cgroup2Root: Cgroup2Root?
 
     public init(
         sysroot: Sysroot, referencePID: Int32, controllers: CgroupControllers?, processes: [ProcessRecord],
-        namespaces: [MountNamespace], exitedDuringScan: Int, problems: [ReadProblem], commands: [Int32: String]
+        namespaces: [MountNamespace], exitedDuringScan: Int, problems: [ReadProblem], commands: [Int32: String],
+        hierarchyRoots: [HierarchyRoot] = [], cgroup2Root: Cgroup2Root? = nil
     ) {
         self.sysroot = sysroot
         self.referencePID = referencePID
@@ -158,6 +198,23 @@ public struct HostSnapshot: Sendable {
         self.exitedDuringScan = exitedDuringScan
         self.problems = problems
         self.commands = commands
+        self.hierarchyRoots = hierarchyRoots
+        self.cgroup2Root = cgroup2Root
+    }
+
+    /// PID 1's command (`systemd`, `init`, `runit`), nil if unreadable.
+    public var initCommand: String? { commands[1] }
+
+    /// The record of one process, if scanned.
+    public func process(_ pid: Int32) -> ProcessRecord? {
+        var low = 0
+        var high = processes.count - 1
+        while low <= high {
+            let mid = (low + high) / 2
+            if processes[mid].pid == pid { return processes[mid] }
+            if processes[mid].pid < pid { low = mid + 1 } else { high = mid - 1 }
+        }
+        return nil
     }
 
     /// The runtime's mount namespace (the reference pid's), nil if its mountinfo was unreadable.

@@ -82,9 +82,56 @@ public struct HostScanner: Sendable {
             }
             processes.append(ProcessRecord(pid: pid, cgroups: cgroups, mountNamespace: key))
         }
+        _ = command(of: 1, &commands)
+        let (roots, cgroup2) = readHierarchyRoots(namespaces[0], controllers: controllers, processes: processes)
         return HostSnapshot(
             sysroot: sysroot, referencePID: referencePID, controllers: controllers, processes: processes,
-            namespaces: namespaces, exitedDuringScan: exited, problems: problems, commands: commands)
+            namespaces: namespaces, exitedDuringScan: exited, problems: problems, commands: commands,
+            hierarchyRoots: roots, cgroup2Root: cgroup2)
+    }
+
+    /// /proc/cgroups counts at or above which the live cgroups of a hierarchy are counted (a walk
+    /// of its directories) to tell how many are dying.
+    public static let dyingCountThreshold = 1000
+
+    /// Reads `release_agent` (and, for large hierarchies, counts live cgroups) at the root of each
+    /// v1 hierarchy mounted with root `/` in the runtime's namespace, and the cgroup2 root files.
+    func readHierarchyRoots(_ reference: MountNamespace, controllers: CgroupControllers?, processes: [ProcessRecord])
+        -> ([HierarchyRoot], Cgroup2Root?)
+    {
+        // The kernel lists every live hierarchy in every process's cgroup file, so one process names them all.
+        let sample = processes.first { $0.pid == referencePID } ?? processes.first
+        let listed = (sample?.cgroups.entries ?? []).map(Hierarchy.init)
+        var roots: [HierarchyRoot] = []
+        var cgroup2: Cgroup2Root?
+        for mount in reference.mountInfo.entries where mount.root == "/" {
+            if mount.fileSystemType == "cgroup2" {
+                if cgroup2 == nil {
+                    let controllersFile = try? sysroot.read(mount.mountPoint.appending("cgroup.controllers"))
+                    let statFile = try? sysroot.read(mount.mountPoint.appending("cgroup.stat"))
+                    cgroup2 = Cgroup2Root(
+                        mount: mount, controllers: controllersFile.map(ControllerList.parse),
+                        stat: statFile.map { FlatKeyedFile.parse($0, file: mount.mountPoint.appending("cgroup.stat").string) })
+                }
+                continue
+            }
+            guard mount.fileSystemType == "cgroup",
+                let hierarchy = listed.first(where: { !$0.isUnified && $0.isMounted(by: mount) }),
+                !roots.contains(where: { $0.hierarchy.id == hierarchy.id })
+            else { continue }
+            var agent: String?
+            if var bytes = try? sysroot.read(mount.mountPoint.appending("release_agent")) {
+                while bytes.last == 0x0A { bytes.removeLast() }
+                agent = String(decoding: bytes, as: UTF8.self)
+            }
+            var live: Int?
+            let counted = hierarchy.controllers.compactMap { controllers?.entry(for: $0)?.cgroupCount }.max() ?? 0
+            if counted >= Self.dyingCountThreshold {
+                live = try? sysroot.countSubdirectories(mount.mountPoint)
+            }
+            roots.append(HierarchyRoot(hierarchy: hierarchy, mount: mount, releaseAgent: agent, liveCgroups: live))
+        }
+        return (roots, cgroup2)
     }
 
     /// `/proc/<pid>/ns/mnt`, or nil when unreadable (exited, or a capture without ns links).

@@ -67,6 +67,15 @@ public struct Sysroot: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// Counts directories below `hostPath`, up to `limit`.
+    public func countSubdirectories(_ hostPath: FilePath, limit: Int = 1_000_000) throws(SystemError) -> Int {
+        do {
+            return try Platform.countSubdirectories(realPath(hostPath).string, limit: limit)
+        } catch {
+            throw relabel(error, hostPath)
+        }
+    }
+
     /// statfs(2) f_type. Live hosts only: a capture cannot answer it, which is why the cgroup
     /// mode is decided from mountinfo instead.
     public func fileSystemType(_ hostPath: FilePath) throws(SystemError) -> Int64 {

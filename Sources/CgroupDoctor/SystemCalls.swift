@@ -174,6 +174,34 @@ enum Platform {
         return pids
     }
 
+    /// Counts the directories below `path` (not `path` itself), without following symlinks.
+    /// Used to count live cgroups of a hierarchy; stops at `limit` to bound the cost.
+    static func countSubdirectories(_ path: String, limit: Int) throws(SystemError) -> Int {
+        var count = 0
+        var pending = [path]
+        while let directory = pending.popLast() {
+            guard let dir = opendir(directory) else {
+                if directory == path { throw SystemError(path: path, syscall: "opendir", errno: errno) }
+                continue  // removed while walking: a cgroup that just died
+            }
+            while let entry = readdir(dir) {
+                guard entry.pointee.d_type == UInt8(DT_DIR) else { continue }
+                let name = withUnsafePointer(to: entry.pointee.d_name) {
+                    $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+                }
+                if name == "." || name == ".." { continue }
+                count += 1
+                if count >= limit {
+                    closedir(dir)
+                    return count
+                }
+                pending.append(directory + "/" + name)
+            }
+            closedir(dir)
+        }
+        return count
+    }
+
     /// statfs(2) f_type, through the C shim (Glibc does not export statfs to Swift).
     static func fileSystemType(_ path: String) throws(SystemError) -> Int64 {
         var type: Int64 = 0

@@ -119,12 +119,29 @@ struct EvidenceJSON: Encodable {
 struct AffectedJSON: Encodable {
     let process: AffectedProcess
     init(_ process: AffectedProcess) { self.process = process }
-    enum Keys: String, CodingKey { case pid, comm, cgroupPath }
+    enum Keys: String, CodingKey { case pid, comm, cgroupPath, container, pod, unit }
+    enum ContainerKeys: String, CodingKey { case runtime, id }
+    enum PodKeys: String, CodingKey { case uid, qos }
     func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: Keys.self)
         try c.encode(process.pid, forKey: .pid)
         try c.encode(process.command, forKey: .comm)
         try c.encode(process.cgroupPath, forKey: .cgroupPath)
+        if let container = process.workload.container {
+            var n = c.nestedContainer(keyedBy: ContainerKeys.self, forKey: .container)
+            try n.encode(container.runtime, forKey: .runtime)
+            try n.encode(container.id, forKey: .id)
+        } else {
+            try c.encodeNil(forKey: .container)
+        }
+        if let pod = process.workload.pod {
+            var n = c.nestedContainer(keyedBy: PodKeys.self, forKey: .pod)
+            try n.encode(pod.uid, forKey: .uid)
+            try n.encode(pod.qos, forKey: .qos)
+        } else {
+            try c.encodeNil(forKey: .pod)
+        }
+        try c.encode(process.workload.unit, forKey: .unit)
     }
 }
 

@@ -67,13 +67,7 @@ public enum TextReport {
             finding.evidence.map { e in e.line.map { "\(e.file):\($0): \(e.text)" } ?? "\(e.file): \(e.text)" }, style,
             wrapLines: false)
         if finding.affectedTotal > 0 {
-            var lines = finding.affected.prefix(affectedShown).map { p in
-                "pid \(p.pid) \(p.command ?? "?")  \(p.cgroupPath)"
-            }
-            if finding.affectedTotal > affectedShown {
-                lines.append("... \(finding.affectedTotal - affectedShown) more (use --format json for all)")
-            }
-            out += section("affected", ["\(finding.affectedTotal) process(es):"] + lines, style, wrapLines: false)
+            out += section("affected", affectedLines(finding), style, wrapLines: false)
         }
         if !finding.impacts.isEmpty {
             out += section(
@@ -85,6 +79,35 @@ public enum TextReport {
             out += String(repeating: " ", count: 12) + (command.hasPrefix("#") ? command : "$ " + command) + "\n"
         }
         return out
+    }
+
+    /// Who is hit, grouped by pod and container so a node with thousands of processes reads as a
+    /// handful of workloads; host processes are listed individually up to a limit.
+    static func affectedLines(_ finding: Finding) -> [String] {
+        var groups: [Workload: [AffectedProcess]] = [:]
+        for process in finding.affected { groups[process.workload, default: []].append(process) }
+        // One line per pod/container; host processes one line each.
+        var entries: [String] = []
+        for workload in groups.keys.sorted() {
+            let members = groups[workload] ?? []
+            if workload.container != nil || workload.pod != nil {
+                let sample = members.prefix(3).map { "\($0.pid) \($0.command ?? "?")" }.joined(separator: ", ")
+                let more = members.count > 3 ? ", ..." : ""
+                entries.append(
+                    "\(workload): \(members.count) process\(members.count == 1 ? "" : "es") (\(sample)\(more)) in \(members[0].cgroupPath)")
+            } else {
+                entries += members.map { p in
+                    "pid \(p.pid) \(p.command ?? "?")  \(p.cgroupPath)" + (workload.unit.map { "  [\($0)]" } ?? "")
+                }
+            }
+        }
+        let total = finding.affectedTotal
+        var lines = ["\(total) process\(total == 1 ? "" : "es") in \(groups.count) workload\(groups.count == 1 ? "" : "s"):"]
+        lines += entries.prefix(affectedShown)
+        if entries.count > affectedShown {
+            lines.append("... \(entries.count - affectedShown) more (use --format json for every process)")
+        }
+        return lines
     }
 
     static func section(_ title: String, _ lines: [String], _ style: TextStyle, wrapLines: Bool = true) -> String {

@@ -16,7 +16,20 @@ extension Cgdoctor {
         @Flag(name: .long, help: "List every check with its id and severity, then exit.")
         var listChecks = false
 
+        @Option(name: .long, help: ArgumentHelp("Only findings that hit this process (repeatable).", valueName: "pid"))
+        var pid: [Int32] = []
+
+        @Option(name: .long, help: ArgumentHelp("Only findings that hit this container id or id prefix (repeatable).", valueName: "id"))
+        var container: [String] = []
+
+        @Option(name: .long, help: ArgumentHelp("Only findings that hit this pod UID (repeatable).", valueName: "uid"))
+        var pod: [String] = []
+
+        @Option(name: .long, help: "Only findings at or above this severity: info, warning or error.")
+        var severity: Severity = .info
+
         func validate() throws {
+            if let bad = pid.first(where: { $0 <= 0 }) { throw ValidationError("--pid must be a positive process id, got \(bad)") }
             for id in ignore where Checks.named(id) == nil {
                 throw ValidationError("--ignore \(id): no such check; known: \(Checks.all.map(\.id).joined(separator: ", "))")
             }
@@ -29,10 +42,11 @@ extension Cgdoctor {
                 }
                 return
             }
-            let checks = Checks.all.filter { !ignore.contains($0.id) }
+            let selection = Selection(
+                pids: Set(pid), containers: container, pods: pod, minimumSeverity: severity, ignored: Set(ignore))
             let report: Report
             do {
-                report = try Diagnosis.check(host.scanner, checks: checks)
+                report = try Diagnosis.check(host.scanner, selection: selection)
             } catch {
                 FileHandleOutput.standardError("cgdoctor: cannot examine the host: \(error)")
                 throw ExitCode(2)
@@ -45,3 +59,5 @@ extension Cgdoctor {
         }
     }
 }
+
+extension Severity: ExpressibleByArgument {}

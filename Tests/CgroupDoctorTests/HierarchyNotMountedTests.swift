@@ -50,7 +50,11 @@ import Testing
         #expect(report.findings.count == 1)
         #expect(finding.summary.contains("listed by 3 processes"))
         #expect(finding.summary.contains("mounted in no mount namespace on this host"))
-        #expect(finding.affected == [AffectedProcess(pid: 5000, command: "cpu-agent", cgroupPath: "/jobs/job-1")])
+        #expect(
+            finding.affected == [
+                AffectedProcess(
+                    pid: 5000, command: "cpu-agent", cgroupPath: "/jobs/job-1", workload: Workload(unit: "cpu-agent.service"))
+            ])
         // The quoted evidence is the agent's line, the one that shows why the hierarchy survived.
         #expect(finding.evidence.first == Evidence(file: "/proc/5000/cgroup", line: 1, text: "12:name=cpu_mirror:/jobs/job-1"))
         #expect(finding.explanation.contains("survived a umount"))

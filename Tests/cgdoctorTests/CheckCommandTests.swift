@@ -3,16 +3,25 @@ import Testing
 
 /// The built binary, end to end, on the fixture hosts: exit codes, the JSON contract, golden output.
 @Suite struct CheckCommandTests {
-    static let hosts = [
-        ("synthetic-cpu-mirror-unmounted", Int32(1)),
-        ("lxd-4247-named-unmounted", 1),
-        ("moby-38822-nonsystemd", 1),
-        ("netdata-563-centos72-host", 0),
-        ("runc-258-no-optional-fields", 0),
-        ("likakuli-k8s-pod", 0),
-        ("jdk-8343191-outside-root", 0),
-        ("unparseable-lines", 1),
-    ]
+    /// Every fixture host, with the exit status its `expect.json` promises. Adding a directory
+    /// under Tests/CgroupDoctorTests/Fixtures/hosts adds it here.
+    static let hosts: [(String, Int32)] = {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: Binary.hostsDirectory)) ?? []
+        return names.sorted().compactMap { name in
+            let path = Binary.hostsDirectory + "/" + name + "/expect.json"
+            guard let data = FileManager.default.contents(atPath: path),
+                let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+                let status = object["exitStatus"] as? Int
+            else { return nil }
+            return (name, Int32(status))
+        }
+    }()
+
+    @Test func everyFixtureHostHasAnExpectation() throws {
+        let names = try FileManager.default.contentsOfDirectory(atPath: Binary.hostsDirectory)
+        #expect(Set(names) == Set(Self.hosts.map(\.0)), "every fixture host needs an expect.json with exitStatus")
+        #expect(Self.hosts.count >= 8)
+    }
 
     @Test(arguments: hosts)
     func textReportMatchesGolden(_ host: String, _ status: Int32) throws {

@@ -58,7 +58,9 @@ public struct HierarchyNotMounted: Check {
             listing += 1
             if entry.path != "/" {
                 below.append(
-                    AffectedProcess(pid: process.pid, command: snapshot.command(of: process.pid), cgroupPath: entry.path.string))
+                    AffectedProcess(
+                        pid: process.pid, command: snapshot.command(of: process.pid), cgroupPath: entry.path.string,
+                        workload: Workload.of(process.cgroups)))
                 if belowEvidence == nil { belowEvidence = Evidence(entry, file: process.cgroups.file) }
             } else if rootEvidence == nil || process.pid == snapshot.referencePID {
                 rootEvidence = Evidence(entry, file: process.cgroups.file)
@@ -134,7 +136,8 @@ public struct HierarchyNotMounted: Check {
             impacts: impacts,
             remediation: remediation(for: hierarchy, mountedElsewhere: !elsewhere.isEmpty),
             hierarchy: hierarchy,
-            mountedElsewhere: elsewhere)
+            mountedElsewhere: elsewhere,
+            hostWide: true)
     }
 
     private func remediation(for hierarchy: Hierarchy, mountedElsewhere: Bool) -> Remediation {
