@@ -14,6 +14,9 @@ public protocol Check: Sendable {
 public enum Checks {
     public static let all: [any Check] = [
         HierarchyNotMounted(),
+        // group A: host-level checks (systemd, v2-only hosts, ghost 0:: lines, end of life, unbound controllers)
+        // group B: mount-shape checks (paths outside mount roots, substring collisions, duplicate mounts)
+        // group C: resource and security checks (dying cgroups, release_agent, ...)
         Unparseable(),
     ]
 
