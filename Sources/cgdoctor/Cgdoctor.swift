@@ -19,7 +19,12 @@ struct Cgdoctor: ParsableCommand {
             Exit status: 0 nothing at warning or above, 1 findings (or unresolved paths), 2 could not run.
             """,
         version: CgdoctorVersion.current,
-        subcommands: [CheckCommand.self, PathsCommand.self],
+        subcommands: [
+            CheckCommand.self,
+            PathsCommand.self,
+            // limits
+            // explain
+        ],
         defaultSubcommand: CheckCommand.self
     )
 
