@@ -138,6 +138,7 @@ if [ "${1:-}" = __inner ]; then
     fi
     return 0
   }
+  echo $$ > "$OUT/inner.pid"   # our process group (setsid made us its leader)
   trap 'stop_spawner' EXIT
   trap 'exit 130' INT TERM HUP
   mount -t tmpfs -o size=1g,mode=755 cgdoctor-test-bench "$BASE" || { log "cannot mount scratch tmpfs on $BASE"; exit 1; }
@@ -224,7 +225,7 @@ fi
 
 # ------------------------------------------------------------------------------------ outer
 [ "$(id -u)" = 0 ] || { echo "run.sh: needs root (mount namespaces, cgroups)" >&2; exit 2; }
-for t in gcc unshare findmnt mount; do command -v $t >/dev/null || { echo "run.sh: missing $t" >&2; exit 2; }; done
+for t in gcc unshare setsid findmnt mount; do command -v $t >/dev/null || { echo "run.sh: missing $t" >&2; exit 2; }; done
 mkdir -p "$BIN"
 : > "$RESULTS"
 
@@ -285,7 +286,20 @@ fi
 mkdir -p "$BASE"
 export PROCS MOUNTS NAMESPACES RUNS WARMUP PARSE_ITERS OUT BUILD EXEC
 export CGDOCTOR_BENCH_TAG=$TAG CGDOCTOR_BENCH_HOST_MNTNS=$(readlink /proc/self/ns/mnt)
-unshare -m --propagation private bash "$SELF" __inner || { STATUS=1; log "staging, measuring or teardown of the big node failed"; }
+# The inner half runs in a session (process group) of its own, so an interrupt can stop all of it
+# at once: its shell, the runner and the program being measured, and the spawner, which then
+# kills and reaps its processes and removes its cgroups.
+rm -f "$OUT/inner.pid"
+stop_inner() {
+  local g
+  g=$(cat "$OUT/inner.pid" 2>/dev/null)
+  [ -n "$g" ] && kill -TERM -- "-$g" 2>/dev/null
+  wait "$INNER" 2>/dev/null
+}
+setsid -w unshare -m --propagation private bash "$SELF" __inner &
+INNER=$!
+trap 'log "interrupted: tearing down"; stop_inner; cleanup; exit 130' INT TERM HUP
+wait "$INNER" || { STATUS=1; log "staging, measuring or teardown of the big node failed"; }
 trap - INT TERM HUP
 cleanup || STATUS=1
 if [ -n "$EXEC" ]; then
