@@ -37,7 +37,7 @@ numeric() { awk -F'|' '{ gsub(/ /, "", $4); exit !($4 ~ /^[0-9]+\.[0-9]+$/) }' <
 for spec in "C reference (read+tokenize)|whole node (host" "cgdoctor check|whole node (host" \
             "C reference (read+tokenize)|paths of this script" "cgdoctor paths PID|paths of this script" \
             "C reference (read+tokenize)|whole node (" "cgdoctor check|whole node (" \
-            "cgdoctor paths PID|paths of 1 pod process" "C reference (read+tokenize)|live mountinfo" \
+            "cgdoctor paths PID|paths of a pod process" "C reference (read+tokenize)|live mountinfo" \
             "CgroupFormats MountInfo.parse|live mountinfo" "findmnt --raw|live mountinfo" "findmnt -J|live mountinfo" \
             "C tokenizer|parse only" "CgroupFormats MountInfo.parse|parse only"; do
   r=$(row "${spec%%|*}" "${spec#*|}")

@@ -8,7 +8,8 @@
 # Defaults: 10000 processes, 10000 mounts, 200 pod mount namespaces, 10 runs after 2 warm-ups.
 # --small (or CGDOCTOR_BENCH_SMALL=1): 300 processes, 500 mounts, 5 namespaces, 3 runs: for CI.
 # --exec CMD: stage the node, run `bash -c CMD` inside it (e.g. a profiler) instead of the
-#   measurements, tear down. $CGDOCTOR_BENCH_PID names a pod process for `paths`.
+#   measurements, tear down. $CGDOCTOR is the binary, $CGDOCTOR_BENCH_BIN holds the C and Go
+#   programs, $CGDOCTOR_BENCH_PID names a pod process for `paths`.
 # Needs root, gcc, swift, util-linux (unshare, findmnt); go + golang-github-moby-sys-dev +
 # golang-github-containerd-cgroups-dev for the Go rows (skipped, and said so, when missing).
 #
@@ -184,7 +185,7 @@ if [ "${1:-}" = __inner ]; then
   log "node as seen by the C reference: $(cat "$OUT/node-state.txt"); paths pid $PID"
 
   if [ -n "$EXEC" ]; then
-    CGDOCTOR_BENCH_PID=$PID bash -c "$EXEC"; xrc=$?
+    CGDOCTOR=$CGDOCTOR CGDOCTOR_BENCH_BIN=$BIN CGDOCTOR_BENCH_PID=$PID bash -c "$EXEC"; xrc=$?
     log "--exec command exited $xrc; tearing down"
     stop_spawner; rc=$?; trap - EXIT
     [ $xrc = 0 ] && exit $rc || exit 1
@@ -196,9 +197,9 @@ if [ "${1:-}" = __inner ]; then
   flush
 
   G=paths-big
-  measure "$G" "C reference (read+tokenize)" "paths of 1 pod process ($MOUNTS mounts)" 0,1 "$BIN/cgdoctor-bench-kread" paths "$PID"
-  measure "$G" "cgdoctor paths PID" "paths of 1 pod process ($MOUNTS mounts)" 0,1 "$CGDOCTOR" paths "$PID"
-  measure "$G" "Go containerd/cgroups v1 PidPath" "paths of 1 pod process ($MOUNTS mounts)" 0,1 "$BIN/cgdoctor-bench-go" paths "$PID"
+  measure "$G" "C reference (read+tokenize)" "paths of a pod process (big node)" 0,1 "$BIN/cgdoctor-bench-kread" paths "$PID"
+  measure "$G" "cgdoctor paths PID" "paths of a pod process (big node)" 0,1 "$CGDOCTOR" paths "$PID"
+  measure "$G" "Go containerd/cgroups v1 PidPath" "paths of a pod process (big node)" 0,1 "$BIN/cgdoctor-bench-go" paths "$PID"
   flush
 
   G=mounts-big
@@ -237,7 +238,7 @@ if [ "$BUILD" = 1 ]; then
   if command -v go >/dev/null && [ -d /usr/share/gocode/src/github.com/moby/sys/mountinfo ] \
      && [ -d /usr/share/gocode/src/github.com/containerd/cgroups ]; then
     log "building Go peers (GOPATH mode, offline)"
-    (cd "$HERE/go/cgdoctor-bench-go" && GO111MODULE=off GOPATH=/usr/share/gocode GOFLAGS=-mod=mod GOFLAGS= \
+    (cd "$HERE/go/cgdoctor-bench-go" && GO111MODULE=off GOPATH=/usr/share/gocode GOFLAGS= \
       GOCACHE="$OUT/gocache" go build -o "$BIN/cgdoctor-bench-go" .) || { log "go build failed: Go rows skipped"; rm -f "$BIN/cgdoctor-bench-go"; }
   else
     log "go or golang-github-moby-sys-dev / golang-github-containerd-cgroups-dev missing: Go rows skipped"
@@ -329,7 +330,7 @@ ROWS=$(( $(wc -l < "$TABLE") - 2 ))
 {
   echo "## cgdoctor benchmark $(date -u +%Y-%m-%dT%H:%MZ)"
   echo
-  echo "$(uname -r), $(nproc) CPUs, load $LOAD0 before staging; staged: $PROCS processes, $MOUNTS mounts, $NAMESPACES pod mount namespaces; $RUNS runs after $WARMUP warm-ups"
+  echo "cgdoctor ${CGDOCTOR_BENCH_REV:-$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo "(no git)")}; $(uname -r), $(nproc) CPUs, load $LOAD0 before staging; staged: $PROCS processes, $MOUNTS mounts, $NAMESPACES pod mount namespaces; $RUNS runs after $WARMUP warm-ups"
   echo
   cat "$TABLE"
 } | tee "$OUT/report.md"
