@@ -23,6 +23,7 @@ struct Cgdoctor: ParsableCommand {
             CheckCommand.self,
             PathsCommand.self,
             // limits
+            LimitsCommand.self,
             // explain
         ],
         defaultSubcommand: CheckCommand.self

@@ -1,0 +1,38 @@
+import ArgumentParser
+import CgroupDoctor
+import CgroupReport
+
+extension Cgdoctor {
+    struct LimitsCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "limits",
+            abstract: "Show a process's effective CPU, memory and pids limits, every level up to the mount root, and which binds.",
+            discussion: """
+                Files are found through the mounts of --runtime-pid (PID 1 by default): the view cgdoctor reads from.
+                Exit status: 0 the limits were read (unreadable levels are part of the answer), 2 could not run.
+                """)
+
+        @OptionGroup var host: HostOptions
+
+        @Argument(help: "The process id.")
+        var pid: Int32
+
+        func validate() throws {
+            guard pid > 0 else { throw ValidationError("PID must be a positive process id, got \(pid)") }
+        }
+
+        func run() throws {
+            let limits: ProcessLimits
+            do {
+                limits = try LimitsReader(sysroot: host.sysroot, referencePID: host.runtimePid).limits(of: pid)
+            } catch {
+                FileHandleOutput.standardError("cgdoctor limits: \(error)")
+                throw ExitCode(2)
+            }
+            switch host.format {
+            case .text: print(LimitsReport.render(limits, style: host.textStyle), terminator: "")
+            case .json: print(LimitsReport.renderJSON(limits), terminator: "")
+            }
+        }
+    }
+}
