@@ -100,6 +100,8 @@ public enum Consumers {
     public static let all: [any ConsumerModel] = [
         // container runtimes (containerd, runc)
         // language runtimes (HotSpot, Java metrics, Go, automaxprocs, Rust, libuv/Node, .NET)
+        HotSpot17(), HotSpot21(), HotSpot25(), HotSpot8u191(), JavaMetrics17(), GoRuntime125(), Automaxprocs14(),
+        Automaxprocs16(), RustStd(), LibuvNode20(), Libuv152(), DotNet8(), DotNet9(),
     ]
 
     public static func named(_ id: String) -> (any ConsumerModel)? { all.first { $0.id == id } }
