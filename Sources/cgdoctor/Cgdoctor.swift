@@ -25,6 +25,7 @@ struct Cgdoctor: ParsableCommand {
             // limits
             LimitsCommand.self,
             // explain
+            ExplainCommand.self,
         ],
         defaultSubcommand: CheckCommand.self
     )

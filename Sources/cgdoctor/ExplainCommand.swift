@@ -1,0 +1,44 @@
+import ArgumentParser
+import CgroupDoctor
+import CgroupReport
+
+extension Cgdoctor {
+    struct ExplainCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "explain",
+            abstract: "Show how each container and language runtime will see a process, and where they disagree.",
+            discussion: "Exit status: 0 all consumers agree, 1 they disagree (or one fails), 2 could not run.")
+
+        @OptionGroup var host: HostOptions
+
+        @Argument(help: "The process id.")
+        var pid: Int32
+
+        @Option(name: .customLong("consumer"), help: ArgumentHelp("Only this consumer (repeatable).", valueName: "id"))
+        var consumers: [String] = []
+
+        func validate() throws {
+            guard pid > 0 else { throw ValidationError("PID must be a positive process id, got \(pid)") }
+            for id in consumers where Consumers.named(id) == nil {
+                throw ValidationError(
+                    "unknown consumer \"\(id)\"; known: \(Consumers.all.map(\.id).joined(separator: ", "))")
+            }
+        }
+
+        func run() throws {
+            let selected = consumers.isEmpty ? Consumers.all : consumers.compactMap { Consumers.named($0) }
+            let explanation: Explanation
+            do {
+                explanation = try Explainer.explain(pid: pid, sysroot: host.sysroot, consumers: selected)
+            } catch {
+                FileHandleOutput.standardError("cgdoctor explain: \(error)")
+                throw ExitCode(2)
+            }
+            switch host.format {
+            case .text: print(ExplainReport.render(explanation, style: host.textStyle), terminator: "")
+            case .json: print(ExplainReport.renderJSON(explanation), terminator: "")
+            }
+            if !explanation.agrees { throw ExitCode(1) }
+        }
+    }
+}
