@@ -184,11 +184,13 @@ public struct HostSnapshot: Sendable {
     public var hierarchyRoots: [HierarchyRoot]
     /// Root facts of the cgroup2 mount in the runtime's namespace, if any.
     public var cgroup2Root: Cgroup2Root?
+    /// `/proc/sys/kernel/osrelease` (`6.1.0-13-amd64`), nil when unreadable (captures may lack it).
+    public var kernelRelease: String?
 
     public init(
         sysroot: Sysroot, referencePID: Int32, controllers: CgroupControllers?, processes: [ProcessRecord],
         namespaces: [MountNamespace], exitedDuringScan: Int, problems: [ReadProblem], commands: [Int32: String],
-        hierarchyRoots: [HierarchyRoot] = [], cgroup2Root: Cgroup2Root? = nil
+        hierarchyRoots: [HierarchyRoot] = [], cgroup2Root: Cgroup2Root? = nil, kernelRelease: String? = nil
     ) {
         self.sysroot = sysroot
         self.referencePID = referencePID
@@ -200,6 +202,14 @@ public struct HostSnapshot: Sendable {
         self.commands = commands
         self.hierarchyRoots = hierarchyRoots
         self.cgroup2Root = cgroup2Root
+        self.kernelRelease = kernelRelease
+    }
+
+    /// The kernel's major and minor version from ``kernelRelease`` (`6.1.0-13-amd64` → (6, 1)).
+    public var kernelVersion: (major: Int, minor: Int)? {
+        guard let release = kernelRelease else { return nil }
+        let numbers = release.split(whereSeparator: { !$0.isNumber }).prefix(2).compactMap { Int($0) }
+        return numbers.count == 2 ? (numbers[0], numbers[1]) : nil
     }
 
     /// PID 1's command (`systemd`, `init`, `runit`), nil if unreadable.

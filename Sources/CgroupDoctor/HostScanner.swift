@@ -84,10 +84,15 @@ public struct HostScanner: Sendable {
         }
         _ = command(of: 1, &commands)
         let (roots, cgroup2) = readHierarchyRoots(namespaces[0], controllers: controllers, processes: processes)
+        var release: String?
+        if var bytes = try? sysroot.read("/proc/sys/kernel/osrelease") {
+            while bytes.last == 0x0A { bytes.removeLast() }
+            release = String(decoding: bytes, as: UTF8.self)
+        }
         return HostSnapshot(
             sysroot: sysroot, referencePID: referencePID, controllers: controllers, processes: processes,
             namespaces: namespaces, exitedDuringScan: exited, problems: problems, commands: commands,
-            hierarchyRoots: roots, cgroup2Root: cgroup2)
+            hierarchyRoots: roots, cgroup2Root: cgroup2, kernelRelease: release)
     }
 
     /// /proc/cgroups counts at or above which the live cgroups of a hierarchy are counted (a walk
