@@ -99,6 +99,7 @@ public struct ConsumerView: Sendable, Hashable {
 public enum Consumers {
     public static let all: [any ConsumerModel] = [
         // container runtimes (containerd, runc)
+        ContainerdV1Model(), ContainerdRuncV2Model(), RuncModel(),
         // language runtimes (HotSpot, Java metrics, Go, automaxprocs, Rust, libuv/Node, .NET)
         HotSpot17(), HotSpot21(), HotSpot25(), HotSpot8u191(), JavaMetrics17(), GoRuntime125(), Automaxprocs14(),
         Automaxprocs16(), RustStd(), LibuvNode20(), Libuv152(), DotNet8(), DotNet9(),
