@@ -55,34 +55,45 @@ public struct ControllerDisabled: Check {
                     text: available.map(\.rawValue).joined(separator: " ")))
         }
 
+        let v1Runtimes = snapshot.mode == .legacy || snapshot.mode == .hybrid
         var impacts: [Impact] = []
         let kubeletRequired = names.filter { [Controller.cpu, .cpuacct, .cpuset, .memory].contains($0) }
-        if !kubeletRequired.isEmpty {
+        if v1Runtimes && !kubeletRequired.isEmpty {
             impacts.append(
                 Impact(
-                    consumer: "kubelet (cgroup v1 hosts)", effect: "does not start",
+                    consumer: "kubelet (cgroup v1)", effect: "does not start",
                     message: "Failed to start ContainerManager system validation failed - Following Cgroup subsystem not mounted: [\(kubeletRequired.map(\.rawValue).sorted().joined(separator: " "))]"))
         }
         if names.contains(.memory) {
-            impacts.append(
-                Impact(
-                    consumer: "k3s", effect: "does not start",
-                    message: "failed to find memory cgroup, you may need to add \"cgroup_memory=1 cgroup_enable=memory\" to your linux cmdline (/boot/cmdline.txt on a Raspberry Pi)"))
+            if v1Runtimes {
+                impacts.append(
+                    Impact(
+                        consumer: "k3s", effect: "does not start",
+                        message: "failed to find memory cgroup, you may need to add \"cgroup_memory=1 cgroup_enable=memory\" to your linux cmdline (/boot/cmdline.txt on a Raspberry Pi)"))
+            } else {
+                impacts.append(
+                    Impact(consumer: "k3s", effect: "does not start: it reports the memory cgroup (v2) missing (k3s-io/k3s#9524, #10755)", message: nil))
+            }
             impacts.append(
                 Impact(
                     consumer: "Docker (docker run -m, compose mem_limit)", effect: "runs the container without the memory limit",
                     message: "Your kernel does not support memory limit capabilities or the cgroup is not mounted. Limitation discarded."))
         }
-        if names.contains(.devices) {
+        if names.contains(.devices) && v1Runtimes {
             impacts.append(Impact(consumer: "runc (opencontainers/cgroups)", effect: "fails to create containers", message: "mountpoint for devices not found"))
         }
-        let skipped = names.filter { $0 != .devices }
+        let skipped = names.filter { $0 != .devices || !v1Runtimes }
         if !skipped.isEmpty {
+            let limits = skipped.map(\.rawValue).joined(separator: ",")
             impacts.append(
-                Impact(
-                    consumer: "runc, crun (OCI runtimes)",
-                    effect: "skip the \(skipped.map(\.rawValue).joined(separator: ",")) limits of every container: they are not enforced",
-                    message: nil))
+                v1Runtimes
+                    ? Impact(
+                        consumer: "runc (opencontainers/cgroups v1 driver)",
+                        effect: "skips the \(limits) limits of every container: they are not enforced", message: nil)
+                    : Impact(
+                        consumer: "runc, crun (cgroup v2)",
+                        effect: "cannot write \(limits) limit files: a container that asks for such a limit fails to start or runs without it, depending on the runtime version",
+                        message: nil))
         }
 
         let enableArguments = names.map { $0 == .memory ? "cgroup_enable=memory cgroup_memory=1" : "cgroup_enable=\($0.rawValue)" }

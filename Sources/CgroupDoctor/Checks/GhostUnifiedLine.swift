@@ -65,7 +65,7 @@ public struct GhostUnifiedLine: Check {
         return [
             Finding(
                 id: id, severity: severity,
-                summary: "\(listing) process\(listing == 1 ? "" : "es") list the cgroup v2 hierarchy (\"\(quoted.entry.text)\") but the runtime's mount namespace has no cgroup2 mount (\(reference.mountInfo.file))",
+                summary: "\(listing) process\(listing == 1 ? " lists" : "es list") the cgroup v2 hierarchy (\"\(quoted.entry.text)\") but the runtime's mount namespace has no cgroup2 mount (\(reference.mountInfo.file))",
                 explanation: "The kernel starts printing the \"0::\" line for every process the first time cgroup2 is mounted anywhere, and "
                     + "never stops until reboot; here \(origin). The line does not mean cgroup v2 is usable in this mount namespace: "
                     + "cgroup v2 files are reachable only through a cgroup2 mount.",

@@ -130,7 +130,7 @@ public struct SystemdHierarchyForeign: Check {
                 ])
         }
 
-        return Finding(
+        let finding = Finding(
             id: id, severity: mounted ? .info : .warning,
             summary: mounted
                 ? "\(subject) exists although PID 1 is \"\(initCommand)\", not systemd; it is mounted at \(mounts.map(\.mountPoint.string).joined(separator: ", ")), so nothing breaks"
@@ -141,5 +141,6 @@ public struct SystemdHierarchyForeign: Check {
             remediation: remediation,
             hierarchy: hierarchy,
             hostWide: !mounted)
+        return [finding]
     }
 }

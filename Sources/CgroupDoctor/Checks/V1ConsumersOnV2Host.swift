@@ -44,7 +44,7 @@ public struct V1ConsumersOnV2Host: Check {
             evidence.append(Evidence(line, file: process.cgroups.file))
         }
         // /proc/cgroups: hierarchy 0 for the controllers every runtime needs shows they sit on v2.
-        for entry in snapshot.controllers?.entries ?? [] where [Controller.cpu, .memory].contains(entry.controller) {
+        for entry in snapshot.controllers?.entries ?? [] where entry.enabled && [Controller.cpu, .memory].contains(entry.controller) {
             evidence.append(Evidence(file: snapshot.controllers?.file ?? "/proc/cgroups", line: entry.line, text: entry.text))
         }
 
