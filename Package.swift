@@ -73,6 +73,7 @@ let package = Package(
         .testTarget(
             name: "LiveKernelTests",
             dependencies: ["CgroupDoctor", "CgroupFormats"],
+            exclude: ["live-leftovers.sh", "packages.txt"],
             swiftSettings: strict
         ),
     ],

@@ -34,8 +34,13 @@ public struct HostScanner: Sendable {
         }
 
         // The runtime's view first: without it there is nothing to diagnose against.
-        let referenceKey = namespaceKey(of: referencePID) ?? "pid:\(referencePID)"
+        let referenceLink = namespaceKey(of: referencePID)
+        let referenceKey = referenceLink ?? "pid:\(referencePID)"
         try sysroot.read(FilePath("/proc/\(referencePID)/mountinfo"), into: &buffer)
+        // When the reference's ns/mnt link is unreadable (EACCES on PID 1 inside some sandboxes),
+        // a process in the same namespace is recognised by an identical mountinfo: mount ids are
+        // unique, so a different namespace never prints the same table.
+        let referenceBytes: [UInt8]? = referenceLink == nil ? buffer.bytes : nil
         var namespaces: [MountNamespace] = [
             MountNamespace(
                 id: referenceKey, holderPID: referencePID, holderCommand: command(of: referencePID, &commands),
@@ -61,7 +66,7 @@ public struct HostScanner: Sendable {
                 continue
             }
             let cgroups = buffer.withBytes { ProcessCgroups.parse($0, file: cgroupFile) }
-            let key = pid == referencePID ? referenceKey : namespaceKey(of: pid)
+            let key = pid == referencePID ? namespaces[0].id : namespaceKey(of: pid)
             if let key {
                 if let index = namespaceIndex[key] {
                     namespaces[index].processCount += 1
@@ -69,14 +74,32 @@ public struct HostScanner: Sendable {
                     do {
                         let file = "/proc/\(pid)/mountinfo"
                         try sysroot.read(FilePath(file), into: &buffer)
+                        if let bytes = referenceBytes, namespaces[0].id == referenceKey,
+                            buffer.withBytes({ $0.elementsEqual(bytes) })
+                        {
+                            // The reference's namespace after all: give it its real identity.
+                            namespaceIndex[referenceKey] = nil
+                            namespaceIndex[key] = 0
+                            namespaces[0].id = key
+                            namespaces[0].processCount += 1
+                            for index in processes.indices where processes[index].mountNamespace == referenceKey {
+                                processes[index].mountNamespace = key
+                            }
+                            processes.append(ProcessRecord(pid: pid, cgroups: cgroups, mountNamespace: key))
+                            continue
+                        }
                         namespaceIndex[key] = namespaces.count
                         namespaces.append(
                             MountNamespace(
                                 id: key, holderPID: pid, holderCommand: command(of: pid, &commands), processCount: 1,
                                 mountInfo: buffer.withBytes { MountInfo.parse($0, file: file, selecting: Self.cgroupFileSystems) }))
                     } catch {
-                        // Exited: a later process of the same namespace will read it.
-                        if !error.isNotFound { problems.append(ReadProblem(error: error, pid: pid)) }
+                        // Exited: a later process of the same namespace will read it. mountinfo of a
+                        // task that is gone (or has no namespace any more) fails with EINVAL
+                        // (mounts_open_common in fs/proc_namespace.c), not ENOENT.
+                        if !error.isNotFound && !error.isInvalidArgument {
+                            problems.append(ReadProblem(error: error, pid: pid))
+                        }
                     }
                 }
             }

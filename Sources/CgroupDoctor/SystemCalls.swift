@@ -26,6 +26,9 @@ public struct SystemError: Error, Sendable, Hashable, CustomStringConvertible {
     /// ENOENT or ESRCH on a /proc/<pid> file: the process exited. Not a failure.
     public var isNotFound: Bool { errno == ENOENT || errno == ESRCH }
 
+    /// EINVAL: for /proc/<pid>/mountinfo, the task exited or lost its mount namespace.
+    public var isInvalidArgument: Bool { errno == EINVAL }
+
     public var errnoName: String {
         switch errno {
         case ENOENT: "ENOENT"
