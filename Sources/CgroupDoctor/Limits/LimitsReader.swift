@@ -136,7 +136,8 @@ public struct LimitsReader: Sendable {
                 "levels above \(mount.root.string) are not visible through the mount at \(mount.mountPoint.string); their limits apply but cannot be read here"
                     + (controller == .memory && version == 1 ? " (hierarchical_memory_limit includes them)" : ""))
         }
-        if let last = levels.last, last.cgroupPath == "/", case .missing = last.reading {
+        // cpuset is the exception: the v2 root has cpuset.cpus.effective, and its absence means something else.
+        if controller != .cpuset, let last = levels.last, last.cgroupPath == "/", case .missing = last.reading {
             notes.append("the root cgroup has no \(name): the kernel does not limit the root")
         }
         let hierarchy = Hierarchy(line.entry)
