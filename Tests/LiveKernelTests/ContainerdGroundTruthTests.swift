@@ -164,6 +164,9 @@ final class PrivateContainerd {
     let rootfs: String
     private let daemon: Spawned
     private var runs = 0
+    /// containerd creates /run/containerd/{fifo,runc,s} (shim v2 sockets and runc v2's root are
+    /// not configurable from ctr); removed again, when empty, if this run created them.
+    private let runDirectoryExisted = FileManager.default.fileExists(atPath: "/run/containerd")
     var pid: Int32 { daemon.pid }
 
     init() throws {
@@ -284,6 +287,9 @@ final class PrivateContainerd {
         }
         for mountPoint in mounted.sorted(by: { $0.count > $1.count }) { umount2(mountPoint, Int32(MNT_DETACH)) }
         try? FileManager.default.removeItem(atPath: "/run/containerd/runc/\(namespace)")
+        if !runDirectoryExisted {
+            for sub in ["fifo", "runc", "s", ""] { rmdir("/run/containerd/\(sub)") }
+        }
         do { try FileManager.default.removeItem(atPath: directory) } catch { Issue.record("removing \(directory): \(error)") }
     }
 
