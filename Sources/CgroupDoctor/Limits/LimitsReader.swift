@@ -187,47 +187,23 @@ public struct LimitsReader: Sendable {
             cgroupPath: level.cgroupPath, directory: directory, files: [path], reading: Self.flatten(read(path, parse)))
     }
 
-    func cpuV1(_ context: LevelContext, _ directory: FilePath) -> LimitLevel<CPUBandwidth> {
+    func cpuV1(_ level: LevelContext, _ directory: FilePath) -> LimitLevel<CPUBandwidth> {
         let quotaPath = directory.appending("cpu.cfs_quota_us")
         let periodPath = directory.appending("cpu.cfs_period_us")
-        let quota = read(quotaPath, CFSBandwidthFile.parseQuota)
-        let cgroupPath = context.cgroupPath
-        func level(_ files: [FilePath], _ reading: Reading<CPUBandwidth>) -> LimitLevel<CPUBandwidth> {
-            LimitLevel(cgroupPath: cgroupPath, directory: directory, files: files, reading: reading)
-        }
-        switch quota {
-        case .value(.value(let microseconds)):
+        var files = [quotaPath]
+        let reading = read(quotaPath, CFSBandwidthFile.parseQuota).flatMap { quota -> Reading<CPUBandwidth> in
+            guard case .value(let microseconds) = quota else { return .unlimited }
             // The period matters only when there is a quota to divide.
-            switch read(periodPath, CFSBandwidthFile.parsePeriod) {
-            case .value(let period):
-                return level([quotaPath, periodPath], .value(CPUBandwidth(quota: microseconds, period: period)))
-            case .missing(let path): return level([quotaPath, periodPath], .missing(path: path))
-            case .unreadable(let error): return level([quotaPath, periodPath], .unreadable(error))
-            case .unparseable(let error): return level([quotaPath, periodPath], .unparseable(error))
-            case .unlimited: return level([quotaPath, periodPath], .unlimited)
-            }
-        case .value(.unlimited): return level([quotaPath], .unlimited)
-        case .unlimited: return level([quotaPath], .unlimited)
-        case .missing(let path): return level([quotaPath], .missing(path: path))
-        case .unreadable(let error): return level([quotaPath], .unreadable(error))
-        case .unparseable(let error): return level([quotaPath], .unparseable(error))
+            files.append(periodPath)
+            return read(periodPath, CFSBandwidthFile.parsePeriod).flatMap { .value(CPUBandwidth(quota: microseconds, period: $0)) }
         }
+        return LimitLevel(cgroupPath: level.cgroupPath, directory: directory, files: files, reading: reading)
     }
 
     func cpuV2(_ level: LevelContext, _ directory: FilePath) -> LimitLevel<CPUBandwidth> {
         let path = directory.appending("cpu.max")
-        let reading: Reading<CPUBandwidth>
-        switch read(path, CPUMax.parse) {
-        case .value(let max):
-            if case .value(let quota) = max.quota {
-                reading = .value(CPUBandwidth(quota: quota, period: max.period))
-            } else {
-                reading = .unlimited
-            }
-        case .unlimited: reading = .unlimited
-        case .missing(let p): reading = .missing(path: p)
-        case .unreadable(let e): reading = .unreadable(e)
-        case .unparseable(let e): reading = .unparseable(e)
+        let reading = read(path, CPUMax.parse).flatMap { max -> Reading<CPUBandwidth> in
+            max.quota.value.map { .value(CPUBandwidth(quota: $0, period: max.period)) } ?? .unlimited
         }
         return LimitLevel(cgroupPath: level.cgroupPath, directory: directory, files: [path], reading: reading)
     }
@@ -254,47 +230,36 @@ public struct LimitsReader: Sendable {
     /// v1 `memory.stat` `hierarchical_memory_limit` of the process's own cgroup.
     func hierarchicalMemoryLimit(_ directory: FilePath) -> SingleReading<UInt64> {
         let path = directory.appending("memory.stat")
-        switch read(path, { bytes, file in MemoryStat.parse(bytes, file: file) }) {
-        case .value(let stat):
-            if let (limit, line) = stat.hierarchicalMemoryLimit {
-                return SingleReading(file: path, line: line, reading: Self.flatten(.value(limit)))
+        var line: Int?
+        let reading = read(path) { bytes, file in MemoryStat.parse(bytes, file: file) }.flatMap { stat -> Reading<UInt64> in
+            if let found = stat.hierarchicalMemoryLimit {
+                line = found.line
+                return Self.flatten(.value(found.limit))
             }
             if let error = stat.errors.first(where: { $0.text.hasPrefix("hierarchical_memory_limit") }) {
-                return SingleReading(file: path, line: error.line, reading: .unparseable(error))
+                line = error.line
+                return .unparseable(error)
             }
-            return SingleReading(
-                file: path, line: nil,
-                reading: .unparseable(
-                    ParseError(
-                        file: path.string, line: 0, field: "hierarchical_memory_limit", reason: "no such line in the file",
-                        text: "")))
-        case .unlimited: return SingleReading(file: path, line: nil, reading: .unlimited)
-        case .missing(let p): return SingleReading(file: path, line: nil, reading: .missing(path: p))
-        case .unreadable(let e): return SingleReading(file: path, line: nil, reading: .unreadable(e))
-        case .unparseable(let e): return SingleReading(file: path, line: nil, reading: .unparseable(e))
+            return .unparseable(Self.absentLine("hierarchical_memory_limit", in: path))
         }
+        return SingleReading(file: path, line: line, reading: reading)
     }
 
     func readAffinity(_ pid: Int32) -> SingleReading<CPUSet> {
         let path = FilePath("/proc/\(pid)/status")
         var line: Int?
-        let reading: Reading<CPUSet?> = read(path) { bytes, file throws(ParseError) in
+        let reading = read(path) { bytes, file throws(ParseError) -> CPUSet? in
             let found = try ProcessStatus.cpusAllowedList(bytes, file: file)
             line = found?.line
             return found?.cpus
+        }.flatMap { cpus -> Reading<CPUSet> in
+            cpus.map { .value($0) } ?? .unparseable(Self.absentLine("Cpus_allowed_list", in: path))
         }
-        switch reading {
-        case .value(.some(let cpus)): return SingleReading(file: path, line: line, reading: .value(cpus))
-        case .value(.none):
-            return SingleReading(
-                file: path, line: nil,
-                reading: .unparseable(
-                    ParseError(file: path.string, line: 0, field: "Cpus_allowed_list", reason: "no such line in the file", text: "")))
-        case .unlimited: return SingleReading(file: path, line: nil, reading: .unlimited)
-        case .missing(let p): return SingleReading(file: path, line: nil, reading: .missing(path: p))
-        case .unreadable(let e): return SingleReading(file: path, line: nil, reading: .unreadable(e))
-        case .unparseable(let e): return SingleReading(file: path, line: nil, reading: .unparseable(e))
-        }
+        return SingleReading(file: path, line: line, reading: reading)
+    }
+
+    static func absentLine(_ key: String, in path: FilePath) -> ParseError {
+        ParseError(file: path.string, line: 0, field: key, reason: "no such line in the file", text: "")
     }
 
     func readOnline() -> SingleReading<CPUSet> {
@@ -306,13 +271,7 @@ public struct LimitsReader: Sendable {
     // MARK: Deciding what binds (pure)
 
     static func flatten(_ reading: Reading<Limit>) -> Reading<UInt64> {
-        switch reading {
-        case .value(.value(let v)): .value(v)
-        case .value(.unlimited), .unlimited: .unlimited
-        case .missing(let p): .missing(path: p)
-        case .unreadable(let e): .unreadable(e)
-        case .unparseable(let e): .unparseable(e)
-        }
+        reading.flatMap { limit in limit.value.map { .value($0) } ?? .unlimited }
     }
 
     /// Index of the smallest value; ties go to the level nearest the process (the first).

@@ -20,6 +20,17 @@ public enum Reading<Value: Sendable & Hashable>: Sendable, Hashable {
         return nil
     }
 
+    /// Transforms a value into another reading; the four other answers pass through unchanged.
+    public func flatMap<T>(_ transform: (Value) -> Reading<T>) -> Reading<T> {
+        switch self {
+        case .value(let v): transform(v)
+        case .unlimited: .unlimited
+        case .missing(let path): .missing(path: path)
+        case .unreadable(let error): .unreadable(error)
+        case .unparseable(let error): .unparseable(error)
+        }
+    }
+
     /// True for the two answers that say something about the limit (a value or unlimited).
     public var isKnown: Bool {
         switch self {
