@@ -15,8 +15,19 @@ public enum Checks {
     public static let all: [any Check] = [
         HierarchyNotMounted(),
         // group A: host-level checks (systemd, v2-only hosts, ghost 0:: lines, end of life, unbound controllers)
+        SystemdHierarchyForeign(),
+        V1ConsumersOnV2Host(),
+        GhostUnifiedLine(),
+        ControllerDisabled(),
+        ControllerUnbound(),
+        V1EndOfLife(),
         // group B: mount-shape checks (paths outside mount roots, substring collisions, duplicate mounts)
+        PathOutsideMountRoot(),
+        SubstringCollision(),
+        DuplicateHierarchyMount(),
         // group C: resource and security checks (dying cgroups, release_agent, ...)
+        DyingCgroups(),
+        ReleaseAgentSet(),
         Unparseable(),
     ]
 
