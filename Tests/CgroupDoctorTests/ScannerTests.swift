@@ -75,7 +75,7 @@ import Testing
     }
 
     @Test func unparseableLinesAreFindingsNotCrashes() throws {
-        let report = try Diagnosis.check(FixtureHost.scanner("unparseable-lines"))
+        let report = try Diagnosis.check(FixtureHost.scanner("unparseable-lines"), checks: [Unparseable()])
         #expect(report.findings.map(\.id) == ["unparseable", "unparseable", "unparseable"])
         let quoted = report.findings.flatMap(\.evidence).map { "\($0.file):\($0.line ?? 0)" }
         #expect(Set(quoted) == ["/proc/cgroups:4", "/proc/1/mountinfo:4", "/proc/1/cgroup:2"])
