@@ -41,6 +41,10 @@ public struct SystemError: Error, Sendable, Hashable, CustomStringConvertible {
         case EIO: "EIO"
         case EEXIST: "EEXIST"
         case ENOSPC: "ENOSPC"
+        case EISDIR: "EISDIR"
+        case ENOTEMPTY: "ENOTEMPTY"
+        case ENXIO: "ENXIO"
+        case EROFS: "EROFS"
         default: "errno \(errno)"
         }
     }

@@ -29,7 +29,7 @@ extension Cgdoctor {
             let selected = consumers.isEmpty ? Consumers.all : consumers.compactMap { Consumers.named($0) }
             let explanation: Explanation
             do {
-                explanation = try Explainer.explain(pid: pid, sysroot: host.sysroot, consumers: selected)
+                explanation = try Explainer.explain(pid: pid, sysroot: host.sysroot, runtimePID: host.runtimePid, consumers: selected)
             } catch {
                 FileHandleOutput.standardError("cgdoctor explain: \(error)")
                 throw ExitCode(2)

@@ -13,8 +13,13 @@ import SystemPackage
 /// Against a capture or fixture (`--root`), everything is read under that root.
 public struct ConsumerInputReader: Sendable {
     public var sysroot: Sysroot
+    /// The container runtime's pid, passed on to the models that look from its namespace.
+    public var runtimePID: Int32
 
-    public init(sysroot: Sysroot) { self.sysroot = sysroot }
+    public init(sysroot: Sysroot, runtimePID: Int32 = 1) {
+        self.sysroot = sysroot
+        self.runtimePID = runtimePID
+    }
 
     public func input(for pid: Int32) throws(SystemError) -> ConsumerInput {
         let view = processView(pid)
@@ -37,7 +42,7 @@ public struct ConsumerInputReader: Sendable {
         }
         return ConsumerInput(
             sysroot: view, pid: pid, cgroups: cgroups, mountInfo: mountInfo, controllers: controllers, onlineCPUs: online,
-            affinityCPUs: affinity)
+            affinityCPUs: affinity, runtimePID: runtimePID)
     }
 
     /// The root the process resolves paths from: `/proc/<pid>/root` live (when readable), else the sysroot.

@@ -34,10 +34,13 @@ public struct ConsumerInput: Sendable {
     public var onlineCPUs: Int?
     /// CPUs in the process's affinity mask (`Cpus_allowed_list` of `/proc/<pid>/status`), nil when unreadable.
     public var affinityCPUs: Int?
+    /// The container runtime's pid (`--runtime-pid`): container-runtime models look up mounts in its
+    /// mount namespace, not the process's.
+    public var runtimePID: Int32
 
     public init(
         sysroot: Sysroot, pid: Int32, cgroups: ProcessCgroups, mountInfo: MountInfo, controllers: CgroupControllers?,
-        onlineCPUs: Int?, affinityCPUs: Int?
+        onlineCPUs: Int?, affinityCPUs: Int?, runtimePID: Int32 = 1
     ) {
         self.sysroot = sysroot
         self.pid = pid
@@ -46,6 +49,7 @@ public struct ConsumerInput: Sendable {
         self.controllers = controllers
         self.onlineCPUs = onlineCPUs
         self.affinityCPUs = affinityCPUs
+        self.runtimePID = runtimePID
     }
 
     /// Reads a file the way the consumer would; nil when it cannot (the model decides what that means).

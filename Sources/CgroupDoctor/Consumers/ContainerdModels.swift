@@ -26,9 +26,10 @@ import SystemPackage
 /// Verified against the real containerd 1.6.20 here (LiveKernelTests/ContainerdGroundTruthTests).
 public struct ContainerdV1Model: ConsumerModel {
     /// The process whose mount namespace containerd runs in.
-    public var runtimePID: Int32
+    /// The process whose mount namespace the runtime runs in; nil: the input's `--runtime-pid`.
+    public var runtimePID: Int32?
 
-    public init(runtimePID: Int32 = 1) { self.runtimePID = runtimePID }
+    public init(runtimePID: Int32? = nil) { self.runtimePID = runtimePID }
 
     public var id: String { "containerd-v1" }
     public var name: String { "containerd 1.6 runtime v1 (io.containerd.runtime.v1.linux)" }
@@ -38,7 +39,7 @@ public struct ContainerdV1Model: ConsumerModel {
     public var verifiedAgainstBinary: Bool { true }
 
     public func predict(_ process: ConsumerInput) -> ConsumerView {
-        var replay = ContainerdLoadReplay(process, runtimePID: runtimePID)
+        var replay = ContainerdLoadReplay(process, runtimePID: runtimePID ?? process.runtimePID)
         replay.runV1()
         var error: String?
         switch replay.outcome {
@@ -65,9 +66,10 @@ public struct ContainerdV1Model: ConsumerModel {
 /// from the mountinfo (the last mount at /sys/fs/cgroup) so captures replay.
 /// Verified against the real shim here (the log line, LiveKernelTests/ContainerdGroundTruthTests).
 public struct ContainerdRuncV2Model: ConsumerModel {
-    public var runtimePID: Int32
+    /// The process whose mount namespace the runtime runs in; nil: the input's `--runtime-pid`.
+    public var runtimePID: Int32?
 
-    public init(runtimePID: Int32 = 1) { self.runtimePID = runtimePID }
+    public init(runtimePID: Int32? = nil) { self.runtimePID = runtimePID }
 
     public var id: String { "containerd-runc-v2" }
     public var name: String { "containerd 1.6 runc v2 shim (io.containerd.runc.v2)" }
@@ -77,7 +79,7 @@ public struct ContainerdRuncV2Model: ConsumerModel {
     public var verifiedAgainstBinary: Bool { true }
 
     public func predict(_ process: ConsumerInput) -> ConsumerView {
-        var replay = ContainerdLoadReplay(process, runtimePID: runtimePID)
+        var replay = ContainerdLoadReplay(process, runtimePID: runtimePID ?? process.runtimePID)
         if replay.mode == .unified {
             replay.runV2()
         } else {

@@ -30,9 +30,9 @@ public struct Explanation: Sendable {
 public enum Explainer {
     /// Reads the process once and runs `consumers` (default: the whole catalogue) over it.
     public static func explain(
-        pid: Int32, sysroot: Sysroot, consumers: [any ConsumerModel] = Consumers.all
+        pid: Int32, sysroot: Sysroot, runtimePID: Int32 = 1, consumers: [any ConsumerModel] = Consumers.all
     ) throws(SystemError) -> Explanation {
-        let input = try ConsumerInputReader(sysroot: sysroot).input(for: pid)
+        let input = try ConsumerInputReader(sysroot: sysroot, runtimePID: runtimePID).input(for: pid)
         let views = consumers.map { $0.predict(input) }
         var limits: ProcessLimits?
         var limitsError: String?

@@ -26,9 +26,10 @@ import SystemPackage
 /// Verified against the real runc 1.1.5 here: a container started with a relative cgroupsPath
 /// lands in the predicted directories (LiveKernelTests/ContainerdGroundTruthTests).
 public struct RuncModel: ConsumerModel {
-    public var runtimePID: Int32
+    /// The process whose mount namespace the runtime runs in; nil: the input's `--runtime-pid`.
+    public var runtimePID: Int32?
 
-    public init(runtimePID: Int32 = 1) { self.runtimePID = runtimePID }
+    public init(runtimePID: Int32? = nil) { self.runtimePID = runtimePID }
 
     public var id: String { "runc" }
     public var name: String { "runc 1.1 (libcontainer cgroupfs manager)" }
@@ -38,7 +39,7 @@ public struct RuncModel: ConsumerModel {
     public var verifiedAgainstBinary: Bool { true }
 
     public func predict(_ process: ConsumerInput) -> ConsumerView {
-        let replay = RuncCgroupsV1.replay(process, runtimePID: runtimePID)
+        let replay = RuncCgroupsV1.replay(process, runtimePID: runtimePID ?? process.runtimePID)
         var notes = replay.notes
         notes.append("container runtimes do not compute a CPU count or a memory limit")
         return ConsumerView(
