@@ -15,10 +15,10 @@ set -u
 lock=/run/lock/cgdoctor-test-live.lock
 [ -d /run/lock ] || lock=/tmp/cgdoctor-test-live.lock
 
-hierarchies() { sed -n 's/^[0-9]*:\(.*,\)\{0,1\}name=\(cgdoctor-test-[0-9a-f]*\):.*/\2/p' /proc/self/cgroup; }
+hierarchies() { sed -n 's/^[0-9]*:\(.*,\)\{0,1\}name=\(cgdoctor-test-[A-Za-z0-9_.-]*\):.*/\2/p' /proc/self/cgroup; }
 # Field 5 of mountinfo is the mount point; no escaping is needed for these names.
-mounts() { awk '$5 ~ "^/tmp/cgdoctor-test-[0-9a-f]+$" { print $5 }' /proc/self/mountinfo; }
-directories() { find /tmp -maxdepth 1 -type d -regex '/tmp/cgdoctor-test-[0-9a-f]+' 2>/dev/null; }
+mounts() { awk '$5 ~ "^/tmp/cgdoctor-test-[A-Za-z0-9_.-]+$" { print $5 }' /proc/self/mountinfo; }
+directories() { find /tmp -maxdepth 1 -type d -regex '/tmp/cgdoctor-test-[A-Za-z0-9_.-]+' 2>/dev/null; }
 
 report() {
     left=0
