@@ -11,16 +11,19 @@ import CgroupFormats
 /// under /sys/fs/cgroup. cgroupv1/CgroupV1SubsystemController.java: a cgroup path below the mount
 /// root becomes mount + the rest of the path (observed on 17.0.15, unlike HotSpot, which gets NULL).
 /// v1 memory: memory.limit_in_bytes above 0x7FFFFFFFFF000000 is unlimited (a constant, not the
-/// host's memory as in HotSpot), then hierarchical_memory_limit. Failed reads print as -1.
+/// host's memory as in HotSpot), then hierarchical_memory_limit; whatever limit results is then
+/// compared with physical memory by `CgroupMetrics.getMemoryLimit` (JDK-8292083): at or above it
+/// prints as Unlimited. Failed reads print as -1.
 ///
 /// `cpuCount` is the count its own CPU Quota/CPU Period imply (ceil, capped by affinity); the
 /// "Effective CPU Count" line of -XshowSettings:system comes from HotSpot instead. Verified against
-/// `java -XshowSettings:system` 17.0.15 (CPU Quota, CPU Period, Memory Limit lines).
+/// `java -XshowSettings:system` 17.0.15 (CPU Quota, CPU Period, Memory Limit lines) in v1 layouts
+/// (LanguageRuntimeGroundTruthTests) and staged v2 leaf/parent layouts (CgroupV2GroundTruthTests).
 public struct JavaMetrics17: ConsumerModel {
     public init() {}
     public var id: String { "java-metrics-17" }
     public var name: String { "OpenJDK 17 Java-side metrics (-XshowSettings:system)" }
-    public var version: String { "openjdk/jdk17u src/java.base/linux/classes/jdk/internal/platform/CgroupSubsystemFactory.java, cgroupv1/CgroupV1SubsystemController.java" }
+    public var version: String { "openjdk/jdk17u src/java.base/linux/classes/jdk/internal/platform/CgroupSubsystemFactory.java, CgroupMetrics.java, cgroupv1/CgroupV1SubsystemController.java" }
     public var verifiedAgainstBinary: Bool { true }
 
     static let relevant = ["memory", "cpu", "cpuacct", "cpuset", "pids", "blkio"]
@@ -163,6 +166,14 @@ public struct JavaMetrics17: ConsumerModel {
                     memory = .bytes(limit)
                 }
             }
+        }
+        // CgroupMetrics.getMemoryLimit (JDK-8292083, in 17.0.6+): a limit at or above the host's
+        // physical memory (getTotalMemorySize0 = _SC_PHYS_PAGES * page size = MemTotal) is reported as
+        // unlimited, for v1 and v2 alike. Observed on 17.0.15 with a v2 memory.max of 1 TiB on a 24 GiB
+        // host: "Memory Limit: Unlimited" (CgroupV2GroundTruthTests, layout h).
+        if case .bytes(let bytes) = memory, let physical = HostFacts.physicalMemory(process), bytes >= physical {
+            trace.note("memory limit \(bytes) >= physical memory \(physical): reported as unlimited")
+            memory = .unlimited
         }
         if cpuDirectory == nil { trace.note("cpu controller path unresolved: CPU Quota/Period print -1") }
         return (
