@@ -4,7 +4,8 @@
 ///
 /// Source: /usr/share/gocode/src/go.uber.org/automaxprocs (v1.4.0) internal/cgroups/cgroups.go,
 /// mountpoint.go, subsys.go, internal/runtime/cpu_quota_linux.go, maxprocs/maxprocs.go. Verified
-/// against a Go 1.19 program built with that package (LanguageRuntimeGroundTruthTests).
+/// against a Go 1.19 program built with that package (LanguageRuntimeGroundTruthTests; staged v2
+/// layouts, where it finds no cpu subsystem, in CgroupV2GroundTruthTests).
 public struct Automaxprocs14: ConsumerModel {
     public init() {}
     public var id: String { "automaxprocs-1.4" }

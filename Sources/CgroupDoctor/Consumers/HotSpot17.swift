@@ -12,7 +12,10 @@
 ///
 /// Verified against the real `java` 17.0.15 here (LanguageRuntimeGroundTruthTests): v1 quota, v1
 /// cpuset, a named `cpu_mirror` hierarchy, a duplicate cpu mount, a container view (mount root =
-/// cgroup path), a process below its mount root, and staged v2 leaf/parent limits.
+/// cgroup path), a process below its mount root; and (CgroupV2GroundTruthTests) staged v2 leaf and
+/// parent cpu.max/memory.max in both directions (17.0.15 reads the leaf only: no JDK-8322420 walk-up),
+/// memory.high (ignored), a memory.max above physical memory (ignored), and crafted v1 memory with
+/// hierarchical_memory_limit.
 public struct HotSpot17: ConsumerModel {
     public init() {}
     public var id: String { "hotspot-17" }

@@ -4,7 +4,8 @@
 ///
 /// Source: libuv/libuv v1.46.0 src/unix/linux.c (`uv_get_constrained_memory`,
 /// `uv__get_cgroup1_memory_limits`, `uv__get_cgroup2_memory_limits`), src/unix/core.c
-/// (`uv_available_parallelism`). Verified against `node` 20.20.2 here (LanguageRuntimeGroundTruthTests).
+/// (`uv_available_parallelism`). Verified against `node` 20.20.2 here (LanguageRuntimeGroundTruthTests; v2
+/// leaf/parent memory.max and memory.high, crafted v1 memory in CgroupV2GroundTruthTests).
 public struct LibuvNode20: ConsumerModel {
     public init() {}
     public var id: String { "node-20" }

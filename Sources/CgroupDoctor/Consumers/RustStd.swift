@@ -11,7 +11,8 @@ import CgroupFormats
 /// whose root is a prefix of the path, for which `mount/path` EXISTS (so a non-cpu hierarchy mounted at
 /// /sys/fs/cgroup/cpu is taken); every level up to that mount: cpu.cfs_quota_us / cpu.cfs_period_us
 /// (-1 does not parse as usize and is skipped). Result = min(affinity count, max(quota, 1)).
-/// No memory limit. Verified against a Rust 1.95 program here (LanguageRuntimeGroundTruthTests).
+/// No memory limit. Verified against a Rust 1.95 program here (LanguageRuntimeGroundTruthTests; v2 leaf
+/// and parent cpu.max in CgroupV2GroundTruthTests).
 public struct RustStd: ConsumerModel {
     public init() {}
     public var id: String { "rust-std" }
