@@ -1,7 +1,7 @@
 // kread.c - the C reference ("the kernel limit"): read(2) the same files cgdoctor reads and
 // tokenize them the way a careful parser must, with no more work than that.
 //
-//   cgdoctor-bench-kread node             whole node: readdir(/proc); /proc/cgroups; for every pid
+//   cgdoctor-bench-kread node             whole node: readdir(/proc); /proc/cgroups, osrelease; for every pid
 //                                         /proc/<pid>/cgroup (tokenized) and readlink ns/mnt; one
 //                                         /proc/<pid>/mountinfo (tokenized) per distinct mount ns
 //   cgdoctor-bench-kread paths PID        /proc/PID/cgroup + /proc/1/mountinfo + /proc/cgroups,
@@ -138,11 +138,37 @@ static void parse_cgroup(int pid, const char *p, size_t len) {
 }
 
 // ---------------------------------------------------------------- modes
+// The per-hierarchy files cgdoctor check reads in the runtime's (PID 1's) mount namespace:
+// release_agent of every v1 hierarchy, cgroup.stat and cgroup.controllers of cgroup2.
+static void hierarchy_files(void) {
+  char path[4200];
+  size_t n = nmnt;
+  mnt_t *copy = malloc(n * sizeof *copy);
+  memcpy(copy, mnts, n * sizeof *copy);
+  char *text = malloc(cap);
+  memcpy(text, buf, cap);  // slurp() below reuses buf
+  for (size_t i = 0; i < n; i++) {
+    const char *fs = text + copy[i].fstype, *mp = arena + copy[i].mountpoint;
+    if (copy[i].fstype_len == 6 && !memcmp(fs, "cgroup", 6)) {
+      snprintf(path, sizeof path, "%s/release_agent", mp);
+      slurp(AT_FDCWD, path);
+    } else if (copy[i].fstype_len == 7 && !memcmp(fs, "cgroup2", 7)) {
+      snprintf(path, sizeof path, "%s/cgroup.stat", mp);
+      slurp(AT_FDCWD, path);
+      snprintf(path, sizeof path, "%s/cgroup.controllers", mp);
+      slurp(AT_FDCWD, path);
+    }
+  }
+  free(copy);
+  free(text);
+}
+
 static int node(void) {
   uint64_t procs = 0, vanished = 0, mounts = 0, nns = 0, cgbytes = 0;
   static uint64_t seen[65536];
   ssize_t r = slurp(AT_FDCWD, "/proc/cgroups");
   if (r < 0) { perror("/proc/cgroups"); return 2; }
+  slurp(AT_FDCWD, "/proc/sys/kernel/osrelease");
   DIR *d = opendir("/proc");
   if (!d) { perror("/proc"); return 2; }
   int dfd = dirfd(d);
@@ -159,8 +185,11 @@ static int node(void) {
     parse_cgroup(pid, buf, (size_t)r);
     snprintf(path, sizeof path, "%s/ns/mnt", n);
     ssize_t l = readlinkat(dfd, path, link, sizeof link - 1);
-    if (l < 0) { vanished++; continue; }
-    link[l] = 0;
+    // PID 1's link can be unreadable (EACCES here: its init is not dumpable); its namespace is the
+    // runtime's and is read regardless, as cgdoctor does.
+    if (l < 0 && pid != 1) { vanished++; continue; }
+    if (l < 0) snprintf(link, sizeof link, "mnt:[1]");
+    else link[l] = 0;
     uint64_t ino = strtoull(link + 5, NULL, 10);  // "mnt:[4026531841]"
     uint64_t h = ino & 65535;
     int known = 0;
@@ -174,6 +203,7 @@ static int node(void) {
     if ((r = slurp(dfd, path)) < 0) { vanished++; continue; }
     parse_mountinfo(buf, (size_t)r);
     mounts += nmnt;
+    if (pid == 1) hierarchy_files();
   }
   closedir(d);
   printf("procs=%llu vanished=%llu cgroup_lines=%zu cgroup_bytes=%llu mount_namespaces=%llu mounts=%llu bad=%llu\n",

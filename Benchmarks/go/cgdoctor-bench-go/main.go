@@ -59,9 +59,12 @@ func node() int {
 		}
 		controllers += len(legacy)
 		ns, err := os.Readlink("/proc/" + n + "/ns/mnt")
-		if err != nil {
+		if err != nil && pid != 1 {
 			vanished++
 			continue
+		}
+		if err != nil {
+			ns = "pid1" // unreadable link of a non-dumpable init: its namespace is still read
 		}
 		if seen[ns] {
 			continue
