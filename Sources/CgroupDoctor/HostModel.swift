@@ -83,11 +83,15 @@ public struct ProcessRecord: Sendable, Hashable {
     public var cgroups: ProcessCgroups
     /// The `/proc/<pid>/ns/mnt` link target (`mnt:[4026531841]`), nil if it could not be read.
     public var mountNamespace: String?
+    /// Equal for processes whose cgroup files are byte-identical (the processes of one container),
+    /// so checks can do per-path work once per distinct file; nil when unknown.
+    public var contentID: Int?
 
-    public init(pid: Int32, cgroups: ProcessCgroups, mountNamespace: String?) {
+    public init(pid: Int32, cgroups: ProcessCgroups, mountNamespace: String?, contentID: Int? = nil) {
         self.pid = pid
         self.cgroups = cgroups
         self.mountNamespace = mountNamespace
+        self.contentID = contentID
     }
 }
 
@@ -236,7 +240,10 @@ public struct HostSnapshot: Sendable {
     /// /proc/cgroups names but no process lists.
     public var hierarchies: [Hierarchy] {
         var byID: [Int: Hierarchy] = [:]
+        var seen = Set<Int>()
         for process in processes {
+            // Identical cgroup files (one container's processes) list the same hierarchies.
+            if let id = process.contentID, !seen.insert(id).inserted { continue }
             for entry in process.cgroups.entries where byID[entry.hierarchyID] == nil {
                 byID[entry.hierarchyID] = Hierarchy(entry)
             }

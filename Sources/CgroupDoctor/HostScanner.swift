@@ -1,6 +1,14 @@
 import CgroupFormats
 import SystemPackage
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Builds a ``HostSnapshot`` from a ``Sysroot`` in one pass over /proc:
 /// `/proc/cgroups` once, every `/proc/<pid>/cgroup` once, one `readlink /proc/<pid>/ns/mnt` per
 /// process, and one mountinfo per distinct mount namespace (never one per process: that is
@@ -66,7 +74,7 @@ public struct HostScanner: Sendable {
                 if error.isNotFound { exited += 1 } else { problems.append(ReadProblem(error: error, pid: pid)) }
                 continue
             }
-            let cgroups = buffer.withBytes { parsedCgroups.parse($0, file: cgroupFile) }
+            let (cgroups, contentID) = buffer.withBytes { parsedCgroups.parse($0, file: cgroupFile) }
             let key = pid == referencePID ? namespaces[0].id : namespaceKey(of: pid)
             if let key {
                 if let index = namespaceIndex[key] {
@@ -76,7 +84,7 @@ public struct HostScanner: Sendable {
                         let file = "/proc/\(pid)/mountinfo"
                         try sysroot.read(FilePath(file), into: &buffer)
                         if let bytes = referenceBytes, namespaces[0].id == referenceKey,
-                            buffer.withBytes({ $0.elementsEqual(bytes) })
+                            buffer.withBytes({ equal(bytes, $0) })
                         {
                             // The reference's namespace after all: give it its real identity.
                             namespaceIndex[referenceKey] = nil
@@ -86,7 +94,7 @@ public struct HostScanner: Sendable {
                             for index in processes.indices where processes[index].mountNamespace == referenceKey {
                                 processes[index].mountNamespace = key
                             }
-                            processes.append(ProcessRecord(pid: pid, cgroups: cgroups, mountNamespace: key))
+                            processes.append(ProcessRecord(pid: pid, cgroups: cgroups, mountNamespace: key, contentID: contentID))
                             continue
                         }
                         namespaceIndex[key] = namespaces.count
@@ -104,7 +112,7 @@ public struct HostScanner: Sendable {
                     }
                 }
             }
-            processes.append(ProcessRecord(pid: pid, cgroups: cgroups, mountNamespace: key))
+            processes.append(ProcessRecord(pid: pid, cgroups: cgroups, mountNamespace: key, contentID: contentID))
         }
         _ = command(of: 1, &commands)
         let (roots, cgroup2) = readHierarchyRoots(namespaces[0], controllers: controllers, processes: processes)
@@ -222,19 +230,42 @@ public enum PathsError: Error, Sendable, CustomStringConvertible {
 /// on a 10,000-process node this saves most of the parse allocations and memory. Keyed by a
 /// 64-bit FNV-1a hash and confirmed byte for byte, so a collision only costs a parse.
 struct CgroupFileCache {
-    private var byHash: [UInt64: (bytes: [UInt8], parsed: ProcessCgroups)] = [:]
+    private var byHash: [UInt64: (bytes: [UInt8], parsed: ProcessCgroups, id: Int)] = [:]
+    private var nextID = 0
 
-    mutating func parse(_ bytes: UnsafeBufferPointer<UInt8>, file: String) -> ProcessCgroups {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
-        if let hit = byHash[hash], hit.bytes.elementsEqual(bytes) {
+    /// The parsed file and an id shared by every process with the same content.
+    mutating func parse(_ bytes: UnsafeBufferPointer<UInt8>, file: String) -> (ProcessCgroups, contentID: Int) {
+        let hash = Self.hash(bytes)
+        if let hit = byHash[hash], equal(hit.bytes, bytes) {
             var parsed = hit.parsed
             parsed.file = file
-            return parsed
+            return (parsed, hit.id)
         }
         let parsed = ProcessCgroups.parse(bytes, file: file)
+        nextID += 1
         // Files with rejected lines are not shared: their errors name this file.
-        if parsed.errors.isEmpty { byHash[hash] = (Array(bytes), parsed) }
-        return parsed
+        if parsed.errors.isEmpty { byHash[hash] = (Array(bytes), parsed, nextID) }
+        return (parsed, nextID)
     }
+
+    /// FNV-1a over 8-byte words (then the tail bytes): a few ms for 12 MB of cgroup files.
+    static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        let prime: UInt64 = 0x0000_0100_0000_01b3
+        guard let base = bytes.baseAddress else { return hash }
+        let raw = UnsafeRawPointer(base)
+        let words = bytes.count / 8
+        for index in 0..<words {
+            hash = (hash ^ raw.loadUnaligned(fromByteOffset: index * 8, as: UInt64.self)) &* prime
+        }
+        for index in (words * 8)..<bytes.count { hash = (hash ^ UInt64(bytes[index])) &* prime }
+        return hash ^ UInt64(bytes.count)
+    }
+}
+
+/// Byte equality through memcmp: the generic `elementsEqual` showed up at 4% of a 10k-process check.
+func equal(_ a: [UInt8], _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+    guard a.count == b.count else { return false }
+    guard let base = b.baseAddress, !a.isEmpty else { return true }
+    return a.withUnsafeBufferPointer { memcmp($0.baseAddress!, base, a.count) == 0 }
 }

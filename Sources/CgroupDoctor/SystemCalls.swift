@@ -115,15 +115,23 @@ enum Platform {
     }
 
     static func readLink(_ path: String) throws(SystemError) -> String {
-        var scratch = [CChar](repeating: 0, count: 4097)
-        while true {
-            let n = scratch.withUnsafeMutableBufferPointer { Glibc.readlink(path, $0.baseAddress!, 4096) }
-            if n >= 0 {
-                return String(decoding: scratch[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        // A stack buffer: this runs once per process in a node scan (/proc/<pid>/ns/mnt).
+        var failure: Int32 = 0
+        let target: String? = withUnsafeTemporaryAllocation(of: CChar.self, capacity: 4096) { scratch in
+            while true {
+                let n = Glibc.readlink(path, scratch.baseAddress!, scratch.count)
+                if n >= 0 {
+                    return scratch.baseAddress!.withMemoryRebound(to: UInt8.self, capacity: n) {
+                        String(decoding: UnsafeBufferPointer(start: $0, count: n), as: UTF8.self)
+                    }
+                }
+                if errno == EINTR { continue }
+                failure = errno
+                return nil
             }
-            if errno == EINTR { continue }
-            throw SystemError(path: path, syscall: "readlink", errno: errno)
         }
+        guard let target else { throw SystemError(path: path, syscall: "readlink", errno: failure) }
+        return target
     }
 
     /// Names in a directory (without `.` and `..`), in readdir order.

@@ -40,7 +40,9 @@ public struct HierarchyNotMounted: Check {
     /// Hierarchies that at least one process lists, by id.
     private func listedHierarchies(_ snapshot: HostSnapshot) -> [Hierarchy] {
         var byID: [Int: Hierarchy] = [:]
+        var seen = Set<Int>()
         for process in snapshot.processes {
+            if let id = process.contentID, !seen.insert(id).inserted { continue }
             for entry in process.cgroups.entries where byID[entry.hierarchyID] == nil {
                 byID[entry.hierarchyID] = Hierarchy(entry)
             }

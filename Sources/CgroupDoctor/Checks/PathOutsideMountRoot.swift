@@ -68,6 +68,18 @@ public struct PathOutsideMountRoot: Check {
         var candidates = [[Int: Candidates]](repeating: [:], count: namespaces.count)
         var groups: [Group] = []
         var groupIndex: [String: Int] = [:]
+        // Processes of one container have byte-identical cgroup files (same contentID): the lines
+        // that fall outside a root are worked out once per (view, content) and reused.
+        var hitsByContent: [ContentKey: [(group: Int, entry: Int)]] = [:]
+
+        func record(_ process: ProcessRecord, group at: Int, entry: CgroupEntry) {
+            if groups[at].pids.insert(process.pid).inserted {
+                groups[at].affected.append(
+                    AffectedProcess(
+                        pid: process.pid, command: snapshot.command(of: process.pid), cgroupPath: entry.path.string,
+                        workload: Workload.of(process.cgroups)))
+            }
+        }
 
         for process in snapshot.processes {
             let own = process.mountNamespace.flatMap { indexByID[$0] }
@@ -75,7 +87,13 @@ public struct PathOutsideMountRoot: Check {
             if let own { views.append(own) }
             if let runtimeIndex, runtimeIndex != own { views.append(runtimeIndex) }
             for view in views {
-                for entry in process.cgroups.entries {
+                let contentKey = process.contentID.map { ContentKey(view: view, content: $0) }
+                if let contentKey, let known = hitsByContent[contentKey] {
+                    for hit in known { record(process, group: hit.group, entry: process.cgroups.entries[hit.entry]) }
+                    continue
+                }
+                var hits: [(group: Int, entry: Int)] = []
+                for (entryIndex, entry) in process.cgroups.entries.enumerated() {
                     let known = candidates[view][entry.hierarchyID]
                     let found: Candidates
                     if let known {
@@ -105,13 +123,10 @@ public struct PathOutsideMountRoot: Check {
                         groups[at].namespaces.append(
                             (namespace.id, namespace.holderPID, file, view == runtimeIndex, mounts))
                     }
-                    if groups[at].pids.insert(process.pid).inserted {
-                        groups[at].affected.append(
-                            AffectedProcess(
-                                pid: process.pid, command: snapshot.command(of: process.pid), cgroupPath: entry.path.string,
-                                workload: Workload.of(process.cgroups)))
-                    }
+                    hits.append((at, entryIndex))
+                    record(process, group: at, entry: entry)
                 }
+                if let contentKey { hitsByContent[contentKey] = hits }
             }
         }
         return groups.map { finding(for: $0, snapshot: snapshot) }
@@ -259,4 +274,10 @@ public struct PathOutsideMountRoot: Check {
 extension FilePath {
     /// `/` and nothing else.
     fileprivate var isRootOnly: Bool { root != nil && components.isEmpty }
+}
+
+/// A distinct cgroup file content seen from one namespace: ints only, cheap to hash.
+private struct ContentKey: Hashable {
+    var view: Int
+    var content: Int
 }
