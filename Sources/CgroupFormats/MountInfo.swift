@@ -49,18 +49,11 @@ public struct MountInfo: Sendable, Hashable {
     public static func parse(
         _ buffer: UnsafeBufferPointer<UInt8>, file: String, selecting selection: Selection = .all
     ) -> MountInfo {
-        var parser = MountInfoLineParser(file: file, selection: selection)
+        let table = MountTable.parse(buffer, file: file, selection: selection)
         var entries: [MountEntry] = []
-        var errors: [ParseError] = []
-        forEachLine(buffer) { line, number in
-            if line.isEmpty { return }
-            do throws(ParseError) {
-                if let entry = try parser.parse(line, number: number) { entries.append(entry) }
-            } catch {
-                errors.append(error)
-            }
-        }
-        return MountInfo(file: file, entries: entries, errors: errors)
+        entries.reserveCapacity(table.count)
+        for index in 0..<table.count { entries.append(table.entry(at: index)) }
+        return MountInfo(file: file, entries: entries, errors: table.errors)
     }
 
     /// Parses one line (no trailing newline).
@@ -166,6 +159,8 @@ public struct OptionalField: Sendable, Hashable, CustomStringConvertible {
 
 /// The reusable state of the mountinfo line parser (field table and scratch buffer), so a
 /// 10,000-line table allocates only for the values it keeps.
+/// The reusable state of the mountinfo tokenizer (field table and scratch buffer), so a
+/// 10,000-line table allocates only for what it keeps.
 struct MountInfoLineParser {
     let file: String
     let selection: MountInfo.Selection
@@ -186,12 +181,25 @@ struct MountInfoLineParser {
         ends.reserveCapacity(16)
     }
 
+    /// Parses one line into a ``MountEntry``, or nil when the selection does not keep it.
     mutating func parse(_ line: UnsafeBufferPointer<UInt8>, number: Int) throws(ParseError) -> MountEntry? {
-        // Split on single spaces. Empty fields are kept.
+        var table = MountTable(file: file)
+        guard try tokenize(line, number: number, into: &table) else { return nil }
+        return table.entry(at: table.rows.count - 1)
+    }
+
+    /// Validates one line and, when the selection keeps it, appends it to `table` (its fields
+    /// decoded into the table's arena). Returns whether it was kept.
+    mutating func tokenize(_ line: UnsafeBufferPointer<UInt8>, number: Int, into table: inout MountTable) throws(ParseError) -> Bool {
+        // Split on single spaces (memchr: most bytes are not spaces). Empty fields are kept.
         starts.removeAll(keepingCapacity: true)
         ends.removeAll(keepingCapacity: true)
+        guard let base = line.baseAddress else {
+            throw ParseError(file: file, line: number, field: "line", reason: "empty line", text: "")
+        }
         var fieldStart = 0
-        for index in 0..<line.count where line[index] == ASCII.space {
+        while let hit = memchr(base + fieldStart, Int32(ASCII.space), line.count - fieldStart) {
+            let index = UnsafePointer<UInt8>(hit.assumingMemoryBound(to: UInt8.self)) - base
             starts.append(fieldStart)
             ends.append(index)
             fieldStart = index + 1
@@ -252,86 +260,183 @@ struct MountInfoLineParser {
                     break
                 }
             }
-            if !wanted { return nil }
+            if !wanted { return false }
         }
 
-        guard let root = decodePath(field(3)) else { throw failure("root", "contains a NUL byte") }
-        guard var mountPoint = decodeBytes(field(4)) else { throw failure("mount point", "contains a NUL byte") }
-        var deleted = false
-        let deletedSuffix: [UInt8] = Array(" (deleted)".utf8)
-        if mountPoint.count > deletedSuffix.count, mountPoint.suffix(deletedSuffix.count).elementsEqual(deletedSuffix) {
-            mountPoint.removeLast(deletedSuffix.count)
-            deleted = true
+        // Decode into the arena; a NUL in a decoded path is an error (no kernel path has one,
+        // and a raw NUL must fail too rather than become an empty path).
+        let rowStart = table.arena.count
+        let root = appendDecoded(field(3), to: &table.arena)
+        var mountPoint = appendDecoded(field(4), to: &table.arena)
+        if table.arena[root.range].contains(0) {
+            table.arena.removeSubrange(rowStart...)
+            throw failure("root", "contains a NUL byte")
         }
-        // A raw NUL (no escape involved) must fail too, not become an empty path.
-        guard let mountPointPath = mountPoint.withUnsafeBufferPointer({ filePath($0) }) else {
+        if table.arena[mountPoint.range].contains(0) {
+            table.arena.removeSubrange(rowStart...)
             throw failure("mount point", "contains a NUL byte")
         }
-
-        var optional: [OptionalField] = []
-        if separator > 6 {
-            optional.reserveCapacity(separator - 6)
-            for i in 6..<separator {
-                let raw = field(i)
-                // The kernel writes each optional field as " tag[:value]", so an empty one only comes
-                // from a hand-edited line (two spaces before " - "); it carries nothing, skip it.
-                if raw.isEmpty { continue }
-                if let colon = raw.firstIndex(of: ASCII.colon) {
-                    optional.append(
-                        OptionalField(
-                            tag: decodeLossy(UnsafeBufferPointer(rebasing: raw[..<colon])),
-                            value: decodeLossy(UnsafeBufferPointer(rebasing: raw[(colon + 1)...]))))
-                } else {
-                    optional.append(OptionalField(tag: decodeLossy(raw), value: nil))
-                }
-            }
+        var deleted = false
+        let deletedSuffix = MountTable.deletedSuffix
+        if mountPoint.count > deletedSuffix.count,
+            table.arena[mountPoint.range].suffix(deletedSuffix.count).elementsEqual(deletedSuffix)
+        {
+            mountPoint.count -= Int32(deletedSuffix.count)
+            deleted = true
         }
-
         let sourceField = field(separator + 2)
-        let source: String? = sourceField.isEmpty ? nil : decodeText(sourceField)
+        let source = appendDecoded(sourceField, to: &table.arena)
+        let options = MountTable.Span(start: Int32(starts[5]), count: Int32(ends[5] - starts[5]))
+        let optional =
+            separator > 6
+            ? MountTable.Span(start: Int32(starts[6]), count: Int32(ends[separator - 1] - starts[6]))
+            : MountTable.Span(start: Int32(starts[6]), count: 0)
+        let fsSpan = MountTable.Span(start: Int32(starts[separator + 1]), count: Int32(fsType.count))
         // Super options: everything after the source, raw spaces included.
         let superStart = starts[separator + 3]
-        let superOptions = splitComma(UnsafeBufferPointer(rebasing: line[superStart...]))
-
-        return MountEntry(
-            line: number,
-            mountID: mountID,
-            parentID: parentID,
-            device: DeviceNumber(major: major, minor: minor),
-            root: root,
-            mountPoint: mountPointPath,
-            isMountPointDeleted: deleted,
-            mountOptions: splitComma(field(5)),
-            optionalFields: optional,
-            fileSystemType: decodeLossy(fsType),
-            source: source,
-            superOptions: superOptions,
-            text: decodeLossy(line)
-        )
+        let superSpan = MountTable.Span(start: Int32(superStart), count: Int32(line.count - superStart))
+        // The raw line, kept for evidence; the spans above that point into it are relative to it.
+        let textStart = Int32(table.arena.count)
+        table.arena.append(contentsOf: line)
+        func shifted(_ span: MountTable.Span) -> MountTable.Span {
+            MountTable.Span(start: textStart + span.start, count: span.count)
+        }
+        table.rows.append(
+            MountTable.Row(
+                line: Int32(number), mountID: mountID, parentID: parentID, major: Int32(truncatingIfNeeded: major),
+                minor: Int32(truncatingIfNeeded: minor), root: root, mountPoint: mountPoint, isMountPointDeleted: deleted,
+                options: shifted(options), optional: shifted(optional), fsType: shifted(fsSpan),
+                source: source, superOptions: shifted(superSpan),
+                text: MountTable.Span(start: textStart, count: Int32(line.count))))
+        return true
     }
 
-    private mutating func decodeBytes(_ raw: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+    /// Appends `raw` with octal escapes decoded; returns where it landed.
+    private mutating func appendDecoded(_ raw: UnsafeBufferPointer<UInt8>, to arena: inout [UInt8]) -> MountTable.Span {
+        let start = arena.count
         if containsBackslash(raw) {
             unescapeOctal(raw, into: &scratch)
-            return scratch.contains(0) ? nil : scratch
+            arena.append(contentsOf: scratch)
+        } else {
+            arena.append(contentsOf: raw)
         }
-        return Array(raw)
+        return MountTable.Span(start: Int32(start), count: Int32(arena.count - start))
+    }
+}
+
+/// A mountinfo file tokenized into one byte arena: every row is a handful of integers pointing
+/// into it, so parsing 10,000 mounts costs two growing arrays instead of tens of thousands of
+/// Strings and paths. ``entry(at:)`` materialises a ``MountEntry`` when one is needed; the node
+/// scan materialises only the cgroup mounts. Validation is the same as ``MountInfo/parse(_:file:selecting:)``,
+/// which is built on it.
+public struct MountTable: Sendable {
+    struct Span: Sendable, Hashable {
+        var start: Int32
+        var count: Int32
+        var range: Range<Int> { Int(start)..<Int(start + count) }
     }
 
-    private mutating func decodePath(_ raw: UnsafeBufferPointer<UInt8>) -> FilePath? {
-        if containsBackslash(raw) {
-            unescapeOctal(raw, into: &scratch)
-            return scratch.withUnsafeBufferPointer { filePath($0) }
-        }
-        return filePath(raw)
+    /// One mount, as offsets into the arena. Plain integers: no reference counting.
+    public struct Row: Sendable, Hashable {
+        public var line: Int32
+        public var mountID: Int
+        public var parentID: Int
+        public var major: Int32
+        public var minor: Int32
+        var root: Span
+        var mountPoint: Span
+        public var isMountPointDeleted: Bool
+        var options: Span
+        var optional: Span
+        var fsType: Span
+        var source: Span
+        var superOptions: Span
+        var text: Span
     }
 
-    private mutating func decodeText(_ raw: UnsafeBufferPointer<UInt8>) -> String {
-        if containsBackslash(raw) {
-            unescapeOctal(raw, into: &scratch)
-            return scratch.withUnsafeBufferPointer { decodeLossy($0) }
+    static let deletedSuffix: [UInt8] = Array(" (deleted)".utf8)
+
+    public let file: String
+    public internal(set) var rows: [Row] = []
+    public internal(set) var errors: [ParseError] = []
+    var arena: [UInt8] = []
+
+    init(file: String) { self.file = file }
+
+    /// Tokenizes and validates every line. Rejected lines become ``errors``.
+    public static func parse(_ buffer: UnsafeBufferPointer<UInt8>, file: String) -> MountTable {
+        parse(buffer, file: file, selection: .all)
+    }
+
+    public static func parse(_ bytes: [UInt8], file: String) -> MountTable {
+        bytes.withUnsafeBufferPointer { parse($0, file: file, selection: .all) }
+    }
+
+    static func parse(_ buffer: UnsafeBufferPointer<UInt8>, file: String, selection: MountInfo.Selection) -> MountTable {
+        var table = MountTable(file: file)
+        table.arena.reserveCapacity(buffer.count + buffer.count / 2)
+        table.rows.reserveCapacity(buffer.count / 128)
+        var parser = MountInfoLineParser(file: file, selection: selection)
+        forEachLine(buffer) { line, number in
+            if line.isEmpty { return }
+            do throws(ParseError) {
+                _ = try parser.tokenize(line, number: number, into: &table)
+            } catch {
+                table.errors.append(error)
+            }
         }
-        return decodeLossy(raw)
+        return table
+    }
+
+    public var count: Int { rows.count }
+
+    /// The filesystem type of row `index`, compared without building a String.
+    public func fileSystemType(at index: Int, is name: StaticString) -> Bool {
+        let span = rows[index].fsType
+        guard Int(span.count) == name.utf8CodeUnitCount else { return false }
+        return arena.withUnsafeBufferPointer { memcmp($0.baseAddress! + Int(span.start), name.utf8Start, Int(span.count)) == 0 }
+    }
+
+    /// Row `index` as a ``MountEntry``.
+    public func entry(at index: Int) -> MountEntry {
+        let row = rows[index]
+        return arena.withUnsafeBufferPointer { arena in
+            func bytes(_ span: Span) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: arena[span.range]) }
+            var optional: [OptionalField] = []
+            if row.optional.count > 0 {
+                let raw = bytes(row.optional)
+                var start = 0
+                for end in (0..<raw.count).filter({ raw[$0] == ASCII.space }) + [raw.count] {
+                    let token = UnsafeBufferPointer(rebasing: raw[start..<end])
+                    start = end + 1
+                    // The kernel writes each optional field as " tag[:value]", so an empty one only comes
+                    // from a hand-edited line (two spaces before " - "); it carries nothing, skip it.
+                    if token.isEmpty { continue }
+                    if let colon = token.firstIndex(of: ASCII.colon) {
+                        optional.append(
+                            OptionalField(
+                                tag: decodeLossy(UnsafeBufferPointer(rebasing: token[..<colon])),
+                                value: decodeLossy(UnsafeBufferPointer(rebasing: token[(colon + 1)...]))))
+                    } else {
+                        optional.append(OptionalField(tag: decodeLossy(token), value: nil))
+                    }
+                }
+            }
+            return MountEntry(
+                line: Int(row.line),
+                mountID: row.mountID,
+                parentID: row.parentID,
+                device: DeviceNumber(major: Int(row.major), minor: Int(row.minor)),
+                root: filePath(bytes(row.root)) ?? FilePath(""),
+                mountPoint: filePath(bytes(row.mountPoint)) ?? FilePath(""),
+                isMountPointDeleted: row.isMountPointDeleted,
+                mountOptions: splitComma(bytes(row.options)),
+                optionalFields: optional,
+                fileSystemType: decodeLossy(bytes(row.fsType)),
+                source: row.source.count == 0 ? nil : decodeLossy(bytes(row.source)),
+                superOptions: splitComma(bytes(row.superOptions)),
+                text: decodeLossy(bytes(row.text)))
+        }
     }
 }
 
