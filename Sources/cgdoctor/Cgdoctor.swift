@@ -94,6 +94,27 @@ struct HostOptions: ParsableArguments {
     }
 }
 
+/// The process a per-process command is about.
+struct ProcessArgument: ParsableArguments {
+    @Argument(help: "The process id.")
+    var pid: Int32
+
+    func validate() throws {
+        guard pid > 0 else { throw ValidationError("PID must be a positive process id, got \(pid)") }
+    }
+}
+
+/// Runs `body`; an error means the command could not run: it is printed, naming the command, and
+/// the exit status is 2.
+func orCouldNotRun<T>(_ command: String, _ body: () throws -> T) throws -> T {
+    do {
+        return try body()
+    } catch {
+        FileHandleOutput.standardError("cgdoctor \(command): \(error)")
+        throw ExitCode(2)
+    }
+}
+
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
     case text
     case json

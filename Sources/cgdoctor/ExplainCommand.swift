@@ -11,14 +11,13 @@ extension Cgdoctor {
 
         @OptionGroup var host: HostOptions
 
-        @Argument(help: "The process id.")
-        var pid: Int32
+        @OptionGroup var process: ProcessArgument
+        var pid: Int32 { process.pid }
 
         @Option(name: .customLong("consumer"), help: ArgumentHelp("Only this consumer (repeatable).", valueName: "id"))
         var consumers: [String] = []
 
         func validate() throws {
-            guard pid > 0 else { throw ValidationError("PID must be a positive process id, got \(pid)") }
             for id in consumers where Consumers.named(id) == nil {
                 throw ValidationError(
                     "unknown consumer \"\(id)\"; known: \(Consumers.all.map(\.id).joined(separator: ", "))")
@@ -27,12 +26,8 @@ extension Cgdoctor {
 
         func run() throws {
             let selected = consumers.isEmpty ? Consumers.all : consumers.compactMap { Consumers.named($0) }
-            let explanation: Explanation
-            do {
-                explanation = try Explainer.explain(pid: pid, sysroot: host.sysroot, runtimePID: host.runtimePid, consumers: selected)
-            } catch {
-                FileHandleOutput.standardError("cgdoctor explain: \(error)")
-                throw ExitCode(2)
+            let explanation = try orCouldNotRun("explain") {
+                try Explainer.explain(pid: pid, sysroot: host.sysroot, runtimePID: host.runtimePid, consumers: selected)
             }
             switch host.format {
             case .text: print(ExplainReport.render(explanation, style: host.textStyle), terminator: "")

@@ -14,20 +14,12 @@ extension Cgdoctor {
 
         @OptionGroup var host: HostOptions
 
-        @Argument(help: "The process id.")
-        var pid: Int32
-
-        func validate() throws {
-            guard pid > 0 else { throw ValidationError("PID must be a positive process id, got \(pid)") }
-        }
+        @OptionGroup var process: ProcessArgument
+        var pid: Int32 { process.pid }
 
         func run() throws {
-            let limits: ProcessLimits
-            do {
-                limits = try LimitsReader(sysroot: host.sysroot, referencePID: host.runtimePid).limits(of: pid)
-            } catch {
-                FileHandleOutput.standardError("cgdoctor limits: \(error)")
-                throw ExitCode(2)
+            let limits = try orCouldNotRun("limits") {
+                try LimitsReader(sysroot: host.sysroot, referencePID: host.runtimePid).limits(of: pid)
             }
             switch host.format {
             case .text: print(LimitsReport.render(limits, style: host.textStyle), terminator: "")

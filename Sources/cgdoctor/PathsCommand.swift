@@ -10,21 +10,11 @@ extension Cgdoctor {
 
         @OptionGroup var host: HostOptions
 
-        @Argument(help: "The process id.")
-        var pid: Int32
-
-        func validate() throws {
-            guard pid > 0 else { throw ValidationError("PID must be a positive process id, got \(pid)") }
-        }
+        @OptionGroup var process: ProcessArgument
+        var pid: Int32 { process.pid }
 
         func run() throws {
-            let paths: ProcessPaths
-            do {
-                paths = try host.scanner.paths(of: pid)
-            } catch {
-                FileHandleOutput.standardError("cgdoctor paths: \(error)")
-                throw ExitCode(2)
-            }
+            let paths = try orCouldNotRun("paths") { try host.scanner.paths(of: pid) }
             switch host.format {
             case .text: print(TextReport.render(paths, style: host.textStyle), terminator: "")
             case .json: print(JSONReport.render(paths), terminator: "")
