@@ -3,6 +3,10 @@ import CgroupFormats
 import SystemPackage
 import Testing
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 @Suite struct ScannerTests {
     @Test func modeComesFromMountinfoFileSystemTypes() throws {
         #expect(try FixtureHost.scanner("netdata-563-centos72-host").snapshot().mode == .legacy)
@@ -80,5 +84,18 @@ import Testing
         let quoted = report.findings.flatMap(\.evidence).map { "\($0.file):\($0.line ?? 0)" }
         #expect(Set(quoted) == ["/proc/cgroups:4", "/proc/1/mountinfo:4", "/proc/1/cgroup:2"])
         #expect(report.findings.allSatisfy { $0.summary.contains("field \"") })
+    }
+
+    /// A /proc/<pid> directory whose cgroup file is gone is a process that exited between the
+    /// listing and the read: counted, never a problem or an error.
+    @Test func vanishedProcessIsCountedNotAnError() throws {
+        let root = FilePath("/tmp/cgdoctor-test-scanner-\(UInt64.random(in: 0...UInt64.max))")
+        let host = FixtureHost.directory.appending("netdata-563-centos72-host")
+        #expect(system("mkdir -p '\(root)/proc/1' '\(root)/proc/777' && cp '\(host)/proc/1/'* '\(root)/proc/1/'") == 0)
+        defer { _ = system("rm -rf '\(root)'") }
+        let snapshot = try HostScanner(sysroot: Sysroot(root)).snapshot()
+        #expect(snapshot.exitedDuringScan == 1)
+        #expect(snapshot.problems.isEmpty)
+        #expect(snapshot.processes.map(\.pid) == [1])
     }
 }

@@ -16,10 +16,21 @@ struct CheckJSON: Decodable {
         var name: String?
         var controllers: [String]
     }
+    struct Container: Decodable {
+        var runtime: String
+        var id: String
+    }
+    struct Pod: Decodable {
+        var uid: String
+        var qos: String
+    }
     struct Affected: Decodable {
         var pid: Int32
         var comm: String?
         var cgroupPath: String
+        var container: Container?
+        var pod: Pod?
+        var unit: String?
     }
     struct NamespaceMount: Decodable {
         var mountNamespace: String
