@@ -107,7 +107,7 @@ public enum PathResolver {
             guard let depth = ancestorDepth(mount.root, of: entry.path) else { continue }
             // A remainder that climbs (`..`) would leave the mount: not below this root after all.
             if entry.path.components.dropFirst(depth).contains(where: { $0.kind == .parentDirectory }) { continue }
-            if best == nil || depth > best!.depth { best = (mount, depth) }
+            if depth > (best?.depth ?? -1) { best = (mount, depth) }
         }
         guard let chosen = best else {
             let climbs: (FilePath) -> Bool = { $0.components.contains { $0.kind == .parentDirectory } }

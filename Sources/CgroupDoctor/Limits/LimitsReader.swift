@@ -279,7 +279,7 @@ public struct LimitsReader: Sendable {
         var best: (index: Int, key: Double)?
         for (index, level) in walk.levels.enumerated() {
             guard let value = level.reading.value, let key = sortKey(value) else { continue }
-            if best == nil || key < best!.key { best = (index, key) }
+            if key < (best?.key ?? .infinity) { best = (index, key) }
         }
         return best?.index
     }
@@ -355,17 +355,17 @@ public struct LimitsReader: Sendable {
         // The CPUs it may run on: the most specific set known, labelled by what restricts it.
         var runnable: (count: Int, bound: EffectiveCPU.CPUBound)?
         if let online, !online.isEmpty { runnable = (online.count, .online) }
-        if let cpusetCPUs, !cpusetCPUs.isEmpty, runnable == nil || cpusetCPUs.count < runnable!.count {
+        if let cpusetCPUs, !cpusetCPUs.isEmpty, cpusetCPUs.count < (runnable?.count ?? Int.max) {
             runnable = (cpusetCPUs.count, .cpuset)
         }
-        if let affinity, !affinity.isEmpty, runnable == nil || affinity.count < runnable!.count {
+        if let affinity, !affinity.isEmpty, affinity.count < (runnable?.count ?? Int.max) {
             runnable = (affinity.count, .affinity)
         }
         var cpus = runnable?.count
         var bound = runnable?.bound
         if let bandwidth {
             let rounded = max(1, Int(bandwidth.cores.rounded(.up)))
-            if cpus == nil || rounded < cpus! {
+            if rounded < (cpus ?? Int.max) {
                 cpus = rounded
                 bound = .quota
             }
