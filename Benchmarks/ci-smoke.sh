@@ -38,8 +38,8 @@ for spec in "C reference (read+tokenize)|whole node (host" "cgdoctor check|whole
             "C reference (read+tokenize)|paths of this script" "cgdoctor paths PID|paths of this script" \
             "C reference (read+tokenize)|whole node (" "cgdoctor check|whole node (" \
             "cgdoctor paths PID|paths of a pod process" "C reference (read+tokenize)|live mountinfo" \
-            "CgroupFormats MountInfo.parse|live mountinfo" "findmnt --raw|live mountinfo" "findmnt -J|live mountinfo" \
-            "C tokenizer|parse only" "CgroupFormats MountInfo.parse|parse only"; do
+            "CgroupFormats MountTable.parse (read + tokenize)|live mountinfo" "findmnt --raw|live mountinfo" "findmnt -J|live mountinfo" \
+            "C tokenizer|parse only" "CgroupFormats MountTable.parse (tokenizer)|parse only" "CgroupFormats MountInfo.parse (.all, materialised)|parse only"; do
   r=$(row "${spec%%|*}" "${spec#*|}")
   [ -n "$r" ] || fail "missing row: $spec"
   numeric "$r" || fail "row not measured: $r"
