@@ -58,8 +58,10 @@ public enum TextReport {
     }
 
     public static func render(_ finding: Finding, style: TextStyle) -> String {
+        // The header's visible width (colour codes take no columns) decides the first line's room.
+        let header = "\(finding.severity.rawValue.uppercased()) \(finding.id): "
         var out = "\(style.severity(finding.severity)) \(style.bold(finding.id)): "
-        out += wrap(finding.summary, indent: 2, firstIndent: 0, width: style.width - out.count + (style.color ? 15 : 0)).dropFirst(0)
+        out += wrap(finding.summary, indent: 2, width: style.width - 2, firstWidth: style.width - header.count)
         out += "\n"
         out += section("why", [finding.explanation], style)
         out += section(
@@ -115,7 +117,7 @@ public enum TextReport {
         for (index, line) in lines.enumerated() {
             let label = index == 0 ? "  " + title.padded(to: 10) : String(repeating: " ", count: 12)
             if wrapLines {
-                out += label + wrap(line, indent: 12, firstIndent: 0, width: style.width - 12) + "\n"
+                out += label + wrap(line, indent: 12, width: style.width - 12) + "\n"
             } else {
                 out += label + line + "\n"
             }
@@ -123,15 +125,17 @@ public enum TextReport {
         return out
     }
 
-    /// Greedy word wrap; continuation lines are indented by `indent` spaces.
-    static func wrap(_ text: String, indent: Int, firstIndent: Int, width: Int) -> String {
-        let limit = max(20, width)
+    /// Greedy word wrap; continuation lines are indented by `indent` spaces and hold `width`
+    /// characters, the first line `firstWidth` (default: the same).
+    static func wrap(_ text: String, indent: Int, width: Int, firstWidth: Int? = nil) -> String {
         var lines: [String] = []
         var current = ""
+        var limit = max(20, firstWidth ?? width)
         for word in text.split(separator: " ", omittingEmptySubsequences: false) {
             if !current.isEmpty && current.count + 1 + word.count > limit {
                 lines.append(current)
                 current = String(word)
+                limit = max(20, width)
             } else {
                 current += current.isEmpty ? String(word) : " " + word
             }
