@@ -34,7 +34,7 @@ public enum TextReport {
             let n = report.findings.count { $0.severity == severity }
             return n == 0 ? nil : "\(n) \(severity.rawValue)\(n == 1 ? "" : "s")"
         }
-        let scope = "\(report.mode.rawValue) cgroups, \(report.processCount) processes, "
+        let scope = "\(report.mode.rawValue) cgroups, \(report.processCount) process\(report.processCount == 1 ? "" : "es"), "
             + "\(report.namespaceCount) mount namespace\(report.namespaceCount == 1 ? "" : "s")"
             + (report.root == "/" ? "" : ", root \(report.root)")
         if counts.isEmpty {
