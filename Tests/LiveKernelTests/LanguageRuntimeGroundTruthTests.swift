@@ -234,13 +234,19 @@ struct LanguageRuntimeGroundTruthTests {
         try Live.exclusive {
             let cpu = try StagedCgroup(hierarchy: "cpu")
             try cpu.write("\(cpu.path)/cpu.cfs_quota_us", "50000")
-            let name = "cgdoctor-test-cpu_mirror"
-            let mountPoint = "/tmp/\(name)-\(getpid())"
+            let name = "cgdoctor-test-cpu_mirror-\(getpid())"
+            let mountPoint = "/tmp/\(name)"
             let setup = """
                 mkdir -p \(mountPoint) && mount -t cgroup -o none,name=\(name) cgroup \(mountPoint) || exit 99
                 echo $$ > \(cpu.path)/cgroup.procs
                 """
-            defer { rmdir(mountPoint) }
+            defer {
+                rmdir(mountPoint)
+                // The hierarchy dies with the namespace that mounted it (no children), but the kernel
+                // destroys it asynchronously: hold the lock until it is no longer listed, or the next
+                // live test (the clean-host one) sees a hierarchy "listed but mounted nowhere".
+                #expect(Self.waitUntilUnlisted(name), "name=\(name) still listed 10 s after its namespace died")
+            }
             let layout = Layout(name: "named-cpu_mirror", setup: setup, privateNamespace: true)
             try Self.check(layout) { explanation in
                 let hotspot = explanation.views.first { $0.consumer == "hotspot-17" }
@@ -250,6 +256,19 @@ struct LanguageRuntimeGroundTruthTests {
                 #expect(old?.mount == mountPoint)
             }
         }
+    }
+
+    /// Polls /proc/self/cgroup until no line names `name=<name>`; false after 10 s.
+    static func waitUntilUnlisted(_ name: String) -> Bool {
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            let listed = Live.read("/proc/self/cgroup")?.split(separator: "\n").contains { line in
+                line.split(separator: ":", maxSplits: 2).dropFirst().first?.split(separator: ",").contains("name=\(name)"[...]) == true
+            } ?? false
+            if !listed { return true }
+            usleep(20_000)
+        }
+        return false
     }
 
     @Test("container view: the cpu hierarchy bind-mounted from the process's own cgroup (mount root = cgroup path)")
