@@ -240,14 +240,7 @@ public struct HostSnapshot: Sendable {
     /// /proc/cgroups names but no process lists.
     public var hierarchies: [Hierarchy] {
         var byID: [Int: Hierarchy] = [:]
-        var seen = Set<Int>()
-        for process in processes {
-            // Identical cgroup files (one container's processes) list the same hierarchies.
-            if let id = process.contentID, !seen.insert(id).inserted { continue }
-            for entry in process.cgroups.entries where byID[entry.hierarchyID] == nil {
-                byID[entry.hierarchyID] = Hierarchy(entry)
-            }
-        }
+        for hierarchy in listedHierarchies { byID[hierarchy.id] = hierarchy }
         if let controllers {
             for entry in controllers.entries where entry.hierarchyID != 0 {
                 if byID[entry.hierarchyID] == nil {
@@ -255,6 +248,20 @@ public struct HostSnapshot: Sendable {
                 } else if !(byID[entry.hierarchyID]?.controllers.contains(entry.controller) ?? true) {
                     byID[entry.hierarchyID]?.controllers.append(entry.controller)
                 }
+            }
+        }
+        return byID.values.sorted()
+    }
+
+    /// Every hierarchy listed in at least one scanned `/proc/<pid>/cgroup`, by id.
+    public var listedHierarchies: [Hierarchy] {
+        var byID: [Int: Hierarchy] = [:]
+        var seen = Set<Int>()
+        for process in processes {
+            // Identical cgroup files (one container's processes) list the same hierarchies.
+            if let id = process.contentID, !seen.insert(id).inserted { continue }
+            for entry in process.cgroups.entries where byID[entry.hierarchyID] == nil {
+                byID[entry.hierarchyID] = Hierarchy(entry)
             }
         }
         return byID.values.sorted()

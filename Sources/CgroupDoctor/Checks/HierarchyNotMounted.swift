@@ -30,24 +30,11 @@ public struct HierarchyNotMounted: Check {
         guard let reference = snapshot.referenceNamespace else { return [] }
         let referenceMounts = reference.mountInfo.entries
         var findings: [Finding] = []
-        for hierarchy in listedHierarchies(snapshot) where !hierarchy.isUnified {
+        for hierarchy in snapshot.listedHierarchies where !hierarchy.isUnified {
             if referenceMounts.contains(where: { hierarchy.isMounted(by: $0) }) { continue }
             findings.append(finding(for: hierarchy, snapshot: snapshot, reference: reference))
         }
         return findings
-    }
-
-    /// Hierarchies that at least one process lists, by id.
-    private func listedHierarchies(_ snapshot: HostSnapshot) -> [Hierarchy] {
-        var byID: [Int: Hierarchy] = [:]
-        var seen = Set<Int>()
-        for process in snapshot.processes {
-            if let id = process.contentID, !seen.insert(id).inserted { continue }
-            for entry in process.cgroups.entries where byID[entry.hierarchyID] == nil {
-                byID[entry.hierarchyID] = Hierarchy(entry)
-            }
-        }
-        return byID.values.sorted()
     }
 
     private func finding(for hierarchy: Hierarchy, snapshot: HostSnapshot, reference: MountNamespace) -> Finding {
